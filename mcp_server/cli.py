@@ -1,0 +1,68 @@
+"""`aiops-mcp`: run the MCP server, or export a simulated incident in real backends' formats.
+
+Imports stay inside the commands: `--help` and start-up should not pay for what they skip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _add_scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", metavar="NAME", help="preset name (see `aiops-agent scenarios`)")
+    p.add_argument("--scenario-file", metavar="PATH", help="scenario spec file (.json or .toml)")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aiops-mcp",
+        description="MCP server exposing observability telemetry and remediation-proposal tools.",
+    )
+    parser.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--config", metavar="PATH", help="backend configuration file (JSON or TOML)")
+    _add_scenario_args(parser)
+    sub = parser.add_subparsers(dest="command")
+    export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")
+    _add_scenario_args(export)
+    export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "export":
+        return _export(args)
+    from .server import serve
+
+    return serve(args)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from simulators import SpecError, resolve_spec, simulate
+    from simulators.export import export_all
+
+    if args.scenario and args.scenario_file:
+        print("aiops-mcp export: give --scenario or --scenario-file, not both", file=sys.stderr)
+        return 2
+    try:
+        spec = resolve_spec(args.scenario, args.scenario_file, args.seed)
+    except SpecError as exc:
+        print(f"aiops-mcp export: {exc}", file=sys.stderr)
+        return 2
+    sim = simulate(spec)
+    try:
+        files = export_all(sim.store, args.out, rules=sim.alert_rules)
+    except OSError as exc:
+        print(f"aiops-mcp export: cannot write to {args.out!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for name, path in sorted(files.items()):
+        print(f"{path}  ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

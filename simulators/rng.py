@@ -1,0 +1,97 @@
+"""Deterministic randomness: named child generators and cheap pre-drawn noise.
+
+`random.Random(str)` seeds through SHA-512, so streams are stable across processes and do not
+depend on hash randomisation. Every consumer asks for its own named stream, so adding a new
+consumer never shifts the numbers another one draws.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+_TABLE_SIZE = 1 << 14
+
+
+def child(seed: int, *parts: object) -> random.Random:
+    return random.Random(":".join(str(p) for p in (seed, *parts)))
+
+
+class NoiseTable:
+    """Pre-drawn standard-normal noise, white and smoothed (AR(1)), sliced per series.
+
+    Drawing a Gaussian per point dominates the cost of long series; slicing a shared table
+    at a random offset keeps series independent enough while costing one list copy. The
+    table itself is the same for every scenario (built once per process); only the offsets
+    depend on the scenario's seed.
+    """
+
+    def __init__(self) -> None:
+        rng = random.Random("noise-table")
+        white = [rng.gauss(0.0, 1.0) for _ in range(_TABLE_SIZE)]
+        a = 0.85
+        b = math.sqrt(1 - a * a)
+        smooth = [0.0] * _TABLE_SIZE
+        x = 0.0
+        for i, z in enumerate(white):
+            x = a * x + b * z
+            smooth[i] = x
+        self._white = white + white
+        self.normal_sample = white[:4096]
+        self._factors: dict[tuple[float, bool], list[float]] = {}  # for picking single draws without calling gauss()
+        self._smooth = smooth + smooth
+
+    def factors(self, rng: random.Random, n: int, scale: float, smooth: bool = False) -> list[float]:
+        """Multiplicative noise `1 + scale * z` (floored at 0.05), cached per scale."""
+        key = (round(scale, 9), smooth)
+        table = self._factors.get(key)
+        if table is None:
+            src = self._smooth if smooth else self._white
+            table = [f if f > 0.05 else 0.05 for f in [1.0 + scale * z for z in src]]
+            self._factors[key] = table
+        return self._take(table, rng, n)
+
+    def white(self, rng: random.Random, n: int) -> list[float]:
+        return self._take(self._white, rng, n)
+
+    def smooth(self, rng: random.Random, n: int) -> list[float]:
+        return self._take(self._smooth, rng, n)
+
+    @staticmethod
+    def _take(table: list[float], rng: random.Random, n: int) -> list[float]:
+        offset = rng.randrange(_TABLE_SIZE)
+        if n <= _TABLE_SIZE:
+            return table[offset:offset + n]
+        reps = n // _TABLE_SIZE + 2
+        return (table[:_TABLE_SIZE] * reps)[offset:offset + n]
+
+
+_TABLE: NoiseTable | None = None
+
+
+def noise_table() -> NoiseTable:
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = NoiseTable()
+    return _TABLE
+
+
+# random.Random.randint/choice are pure-Python and dominate hot loops; these are not.
+def randint(rng: random.Random, a: int, b: int) -> int:
+    return a + int(rng.random() * (b - a + 1))
+
+
+def pick(rng: random.Random, seq):
+    return seq[int(rng.random() * len(seq))]
+
+
+def hex_id(rng: random.Random, bits: int) -> str:
+    return f"{rng.getrandbits(bits):0{bits // 4}x}"
+
+
+def poisson_count(rng: random.Random, mean: float) -> int:
+    """A cheap count with the right mean: floor plus a Bernoulli on the fraction."""
+    if mean <= 0:
+        return 0
+    whole = int(mean)
+    return whole + (1 if rng.random() < mean - whole else 0)

@@ -1,0 +1,258 @@
+"""The scenario spec (DESIGN.md §3.2): what to simulate, validated with errors that name the field.
+
+A spec is free to carry a name and a description for humans; neither ever reaches telemetry.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from telemetry.records import SERVICE_KINDS
+
+FAULT_TYPES: tuple[str, ...] = (
+    "memory_leak",
+    "cpu_saturation",
+    "bad_deployment",
+    "connection_pool_exhaustion",
+    "network_partition",
+    "network_latency",
+    "packet_loss",
+    "disk_full",
+    "config_error",
+    "credential_failure",
+    "dns_failure",
+    "crash_loop",
+    "traffic_surge",
+)
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+
+FaultType = Literal[
+    "memory_leak",
+    "cpu_saturation",
+    "bad_deployment",
+    "connection_pool_exhaustion",
+    "network_partition",
+    "network_latency",
+    "packet_loss",
+    "disk_full",
+    "config_error",
+    "credential_failure",
+    "dns_failure",
+    "crash_loop",
+    "traffic_surge",
+]
+ServiceKindName = Literal["gateway", "service", "database", "cache", "queue"]
+Severity = Literal["low", "medium", "high", "critical"]
+
+SERVICE_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+
+
+class SpecError(ValueError):
+    """A scenario spec is invalid; the message names the field and what would be valid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSpec(_Strict):
+    name: str = Field(pattern=SERVICE_NAME_PATTERN)
+    kind: ServiceKindName = "service"
+    depends_on: tuple[str, ...] = ()
+    replicas: int = Field(default=2, ge=1, le=200)
+
+
+class TopologySpec(_Strict):
+    services: tuple[ServiceSpec, ...] = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _check_graph(self) -> TopologySpec:
+        names = [s.name for s in self.services]
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise ValueError(f"service {name!r} is defined twice")
+            seen.add(name)
+        for s in self.services:
+            for dep in s.depends_on:
+                if dep == s.name:
+                    raise ValueError(f"service {s.name!r} depends on itself")
+                if dep not in seen:
+                    raise ValueError(
+                        f"service {s.name!r} depends on unknown service {dep!r}; "
+                        f"known services: {', '.join(names)}"
+                    )
+        cycle = _find_cycle({s.name: s.depends_on for s in self.services})
+        if cycle:
+            raise ValueError("dependency cycle: " + " -> ".join(cycle))
+        return self
+
+
+class FaultSpec(_Strict):
+    type: FaultType
+    service: str
+    start_minute: float = Field(ge=0)
+    severity: Severity = "high"
+    duration_minutes: float | None = Field(default=None, gt=0)
+
+
+class NoiseSpec(_Strict):
+    red_herring_deployments: int = Field(default=1, ge=0, le=50)
+    background_error_rate: float = Field(default=0.005, ge=0, le=0.2)
+    metric_noise: float = Field(default=0.03, ge=0, le=0.5)
+    transient_spikes: int = Field(default=1, ge=0, le=50)
+    adversarial_text: bool = False  # plant a prompt injection in one deploy note
+
+
+class VolumeSpec(_Strict):
+    """How much telemetry to emit; the defaults suit an interactive investigation."""
+
+    entry_requests_per_second: float = Field(default=250.0, gt=0, le=100_000)
+    log_lines_per_minute: float = Field(default=4.0, ge=0, le=10_000)
+    traces_per_minute: float = Field(default=8.0, ge=0, le=10_000)
+
+
+class ScenarioSpec(_Strict):
+    name: str = "custom"
+    description: str = ""
+    seed: int = 42
+    duration_minutes: int = Field(default=60, ge=10, le=7 * 24 * 60)
+    end_time: datetime | None = None
+    resolution_seconds: int = Field(default=15, ge=5, le=300)
+    topology: TopologySpec | None = None
+    faults: tuple[FaultSpec, ...] = ()
+    noise: NoiseSpec = NoiseSpec()
+    volume: VolumeSpec = VolumeSpec()
+
+    @field_validator("end_time")
+    @classmethod
+    def _end_time_not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if value > datetime.now(UTC) + timedelta(seconds=1):
+            raise ValueError("must not be in the future (telemetry never has future timestamps)")
+        return value
+
+    @model_validator(mode="after")
+    def _check_faults(self) -> ScenarioSpec:
+        from .topology import default_topology
+
+        topology = self.topology or default_topology()
+        names = [s.name for s in topology.services]
+        for i, fault in enumerate(self.faults):
+            if fault.service not in names:
+                raise ValueError(
+                    f"faults[{i}].service: unknown service {fault.service!r}; "
+                    f"known services: {', '.join(names)}"
+                )
+            if fault.start_minute >= self.duration_minutes:
+                raise ValueError(
+                    f"faults[{i}].start_minute: {fault.start_minute:g} is outside the "
+                    f"{self.duration_minutes}-minute window (0 <= start_minute < {self.duration_minutes})"
+                )
+        return self
+
+    def resolved_topology(self) -> TopologySpec:
+        from .topology import default_topology
+
+        return self.topology or default_topology()
+
+    def resolved_end(self) -> datetime:
+        """The window's end: the spec's `end_time`, or the start of the current minute."""
+        if self.end_time is not None:
+            return self.end_time
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def parse_spec(data: Any, *, source: str = "spec") -> ScenarioSpec:
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a scenario spec must be an object, got {type(data).__name__}")
+    try:
+        return ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(f"{source}: " + describe_validation_error(exc)) from None
+
+
+def load_spec(path: str | Path) -> ScenarioSpec:
+    """Load a spec from a .json or .toml file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read scenario file {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise SpecError(f"{path.name}: not valid {kind}: {exc}") from None
+    return parse_spec(data, source=path.name)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem: `field.path: what is wrong (valid choices)`."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = _format_loc(err.get("loc", ()))
+        msg = err.get("msg", "invalid")
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        kind = err.get("type", "")
+        if kind == "extra_forbidden":
+            msg = "unknown field (check the spelling)"
+        elif kind == "literal_error":
+            field = str(err.get("loc", ("",))[-1])
+            choices = {"type": FAULT_TYPES, "kind": SERVICE_KINDS, "severity": SEVERITIES}.get(field)
+            if choices:
+                msg = f"{err.get('input')!r} is not valid; choose one of: {', '.join(choices)}"
+        lines.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(lines)
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
+    """Return one dependency cycle as a path, or None. Iterative DFS: topologies can be deep."""
+    WHITE, GREY, BLACK = 0, 1, 2
+    color = {name: WHITE for name in graph}
+    for root in graph:
+        if color[root] != WHITE:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = [root]
+        color[root] = GREY
+        while stack:
+            node, i = stack[-1]
+            deps = graph[node]
+            if i < len(deps):
+                stack[-1] = (node, i + 1)
+                dep = deps[i]
+                if color.get(dep) == GREY:
+                    return path[path.index(dep):] + [dep]
+                if color.get(dep) == WHITE:
+                    color[dep] = GREY
+                    stack.append((dep, 0))
+                    path.append(dep)
+            else:
+                color[node] = BLACK
+                stack.pop()
+                path.pop()
+    return None
