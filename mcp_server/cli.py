@@ -23,7 +23,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    parser.add_argument("--config", metavar="PATH", help="backend configuration file (JSON or TOML)")
     _add_scenario_args(parser)
     sub = parser.add_subparsers(dest="command")
     export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")

@@ -38,7 +38,7 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 # Reported by the orchestrator, not scraped from the pods, so they survive a silent service.
-_CONTROL_PLANE = ("up", "replicas_ready", "replicas_desired")
+_CONTROL_PLANE = ("up", "replicas_ready", "replicas_desired", "restarts_total")
 
 
 def build_metrics(tl: Timeline, seed: int, table: rngmod.NoiseTable, noise_level: float

@@ -1,0 +1,318 @@
+"""Anomaly detection on one metric series.
+
+The baseline is taken from *before* the anomaly, not from the first half of the window: a
+two-segment fit finds the most likely change point, the onset is then moved back to where the
+series first left the baseline band and stayed out, and the baseline is re-estimated from the
+samples before that onset. A fault that starts a few minutes into the window is therefore
+measured against those few minutes; one that started before the window is caught by its
+absolute service-level breach instead. A series that stops reporting is an anomaly too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .metric_kinds import SLI_BREACH, MetricKind, kind_of
+
+MAX_POINTS = 720  # longer windows are averaged down before the search
+MIN_SEGMENT = 4
+Z_THRESHOLD = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    metric: str
+    direction: str  # "up" | "down" | "missing"
+    onset: float  # epoch seconds
+    baseline: float
+    current: float
+    peak: float
+    change_pct: float | None
+    zscore: float
+    persistent: bool  # still out of band at the end of the window
+    score: float  # 0..1, comparable across metrics
+    kind: str  # "shift" | "sli_breach" | "missing" | "restarts"
+
+
+def _median(sorted_values: list[float]) -> float:
+    n = len(sorted_values)
+    mid = n // 2
+    return sorted_values[mid] if n % 2 else 0.5 * (sorted_values[mid - 1] + sorted_values[mid])
+
+
+def robust_center_scale(values: list[float], kind: MetricKind) -> tuple[float, float]:
+    """Median and a MAD-based scale, floored so that a flat baseline does not make every
+    wiggle look infinite."""
+    s = sorted(values)
+    center = _median(s)
+    mad = _median(sorted(abs(v - center) for v in s))
+    floor = max(kind.abs_floor / Z_THRESHOLD, abs(center) * kind.rel_floor / Z_THRESHOLD, 1e-9)
+    return center, max(1.4826 * mad, floor)
+
+
+def _downsample(values: list[float], start: float, step: float) -> tuple[list[float], float]:
+    n = len(values)
+    if n <= MAX_POINTS:
+        return values, step
+    k = math.ceil(n / MAX_POINTS)
+    out = []
+    for i in range(0, n, k):
+        chunk = [v for v in values[i:i + k] if v == v]
+        out.append(sum(chunk) / len(chunk) if chunk else math.nan)
+    return out, step * k
+
+
+def _fill_gaps(values: list[float]) -> list[float]:
+    """Carry the last value across interior gaps so that indexes keep matching times."""
+    if sum(values) == sum(values):  # no NaN anywhere
+        return values
+    out = []
+    last = next((v for v in values if v == v), 0.0)
+    for v in values:
+        if v == v:
+            last = v
+        out.append(last)
+    return out
+
+
+def _best_split(values: list[float], direction: str) -> tuple[int, float] | None:
+    """Best step change: (index, residual sum of squares), O(n) with prefix sums."""
+    n = len(values)
+    if n < 2 * MIN_SEGMENT:
+        return None
+    prefix = [0.0]
+    for v in values:
+        prefix.append(prefix[-1] + v)
+    total = prefix[-1]
+    sq = sum(v * v for v in values)
+    best, best_gain = None, 0.0
+    for k in range(MIN_SEGMENT, n - MIN_SEGMENT + 1):
+        s1, s2 = prefix[k], total - prefix[k]
+        m1, m2 = s1 / k, s2 / (n - k)
+        if (direction == "up" and m2 <= m1) or (direction == "down" and m2 >= m1):
+            continue
+        gain = s1 * m1 + s2 * m2 - total * total / n
+        if gain > best_gain:
+            best, best_gain = k, gain
+    if best is None:
+        return None
+    return best, sq - total * total / n - best_gain
+
+
+def _best_hinge(values: list[float], direction: str) -> tuple[int, float] | None:
+    """Best "flat, then a ramp from k" fit: (k, residual sum of squares), O(n).
+
+    A leak or a filling disk is a ramp; a step fit would put its change point mid-ramp.
+    Regressing y on x = max(0, t - k) needs only suffix sums of t, t², y and t·y.
+    """
+    n = len(values)
+    if n < 2 * MIN_SEGMENT:
+        return None
+    sy = sum(values)
+    syy = sum(v * v for v in values)
+    syy_c = syy - sy * sy / n
+    # suffix sums over t >= k
+    st = stt = sty = suy = 0.0
+    suffix = [None] * (n + 1)
+    suffix[n] = (0.0, 0.0, 0.0, 0.0)
+    for t in range(n - 1, -1, -1):
+        v = values[t]
+        st += t
+        stt += t * t
+        sty += t * v
+        suy += v
+        suffix[t] = (st, stt, sty, suy)
+    best, best_sse = None, None
+    for k in range(MIN_SEGMENT, n - MIN_SEGMENT + 1):
+        cst, cstt, csty, csy = suffix[k]
+        cnt = n - k
+        sx = cst - k * cnt
+        sxx = cstt - 2 * k * cst + k * k * cnt
+        sxy = csty - k * csy
+        vx = sxx - sx * sx / n
+        if vx <= 0:
+            continue
+        cov = sxy - sx * sy / n
+        slope = cov / vx
+        if (direction == "up" and slope <= 0) or (direction == "down" and slope >= 0):
+            continue
+        sse = syy_c - cov * cov / vx
+        if best_sse is None or sse < best_sse:
+            best, best_sse = k, sse
+    if best is None:
+        return None
+    return best, best_sse
+
+
+def _change_point(series: list[float], direction: str) -> int | None:
+    """Where the series changed: the better of a step fit and a ramp fit."""
+    step = _best_split(series, direction)
+    ramp = _best_hinge(series, direction)
+    if step is None:
+        return ramp[0] if ramp else None
+    if ramp is None or step[1] <= ramp[1]:
+        return step[0]
+    return ramp[0]
+
+
+def _onset(values: list[float], split: int, center: float, scale: float, sign: int) -> int:
+    """Where the series left the baseline band for good.
+
+    The earliest out-of-band sample from which most (85%) of the remaining samples are out
+    of band: an unrelated blip earlier on does not qualify, because the
+    normal stretch after it dilutes the share. If nothing qualifies (the anomaly ended before
+    the window did), walk back from the change point through the out-of-band run instead.
+    """
+    limit = center + sign * Z_THRESHOLD * scale
+    out = [(v - limit) * sign > 0 for v in values]
+    n = len(values)
+    ahead = 8  # the next couple of minutes must mostly be out of band too
+    remaining_out = 0
+    persistent_from = None
+    for i in range(n - 1, -1, -1):
+        remaining_out += out[i]
+        if out[i] and remaining_out >= 0.85 * (n - i) and sum(out[i:i + ahead]) >= 0.75 * min(ahead, n - i):
+            persistent_from = i
+    if persistent_from is not None and n - persistent_from >= 2:
+        return persistent_from
+    tolerance = max(2, n // 80)
+    first = split
+    inside = 0
+    for i in range(min(split, n - 1), -1, -1):
+        if out[i]:
+            first = i
+            inside = 0
+        else:
+            inside += 1
+            if inside > tolerance:
+                break
+    return first
+
+
+def _noise_scale(values: list[float], kind: MetricKind) -> tuple[float, float]:
+    """Median and MAD-based scale with only a tiny floor: used to place the onset, where the
+    band should be as tight as the noise allows."""
+    s = sorted(values)
+    center = _median(s)
+    mad = _median(sorted(abs(v - center) for v in s))
+    return center, max(1.4826 * mad, kind.abs_floor / 40.0, abs(center) * 0.002, 1e-9)
+
+
+def detect(metric: str, values: list[float], start: float, step: float,
+           threshold: float | None = None) -> Anomaly | None:
+    """The most significant anomaly in a series, or None if it behaves normally.
+
+    `threshold` is an absolute service-level bound for the metric (from alert rules); it lets
+    an anomaly that was already under way when the window began still be reported.
+    """
+    kind = kind_of(metric)
+    if metric == "restarts_total":
+        return _restarts(values, start, step)
+    n_raw = len(values)
+    last_real = next((i for i in range(n_raw - 1, -1, -1) if values[i] == values[i]), None)
+    if last_real is None:
+        return None
+    gap = n_raw - 1 - last_real
+    if gap * step >= 90 and last_real >= MIN_SEGMENT:
+        before = [v for v in values[: last_real + 1] if v == v]
+        center = _median(sorted(before))
+        return Anomaly(metric, "missing", start + (last_real + 1) * step, center, math.nan, center, None,
+                       math.inf, True, 1.0, "missing")
+    series, step_ds = _downsample(_fill_gaps(values[: last_real + 1]), start, step)
+    if len(series) < 2 * MIN_SEGMENT:
+        return None
+    # Fast screen: a series whose whole range is inside the noise floor cannot hold an anomaly.
+    ordered = sorted(series)
+    lo, hi = ordered[len(ordered) // 50], ordered[-1 - len(ordered) // 50]
+    spread_floor = max(kind.abs_floor, abs(_median(ordered)) * kind.rel_floor)
+    sli = threshold if threshold is not None else SLI_BREACH.get(metric)
+    breaching = sli is not None and kind.bad_direction != "down" and hi > sli
+    if hi - lo < spread_floor and not breaching:
+        return None
+
+    candidates = []
+    for direction in (("up", "down") if kind.bad_direction == "both" else (kind.bad_direction,)):
+        found = _shift(metric, kind, series, start, step_ds, direction)
+        if found:
+            candidates.append(found)
+    if not candidates and breaching:
+        breach = _sli_breach(metric, series, start, step_ds, sli)
+        if breach:
+            candidates.append(breach)
+    return max(candidates, key=lambda a: a.score, default=None)
+
+
+def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
+    sign = 1 if direction == "up" else -1
+    split = _change_point(series, direction)
+    if split is None:
+        return None
+    noise_center, noise = _noise_scale(series[:split], kind)
+    onset = _onset(series, split, noise_center, noise, sign)
+    center, scale = robust_center_scale(series[:onset] if onset >= MIN_SEGMENT else series[:split], kind)
+    after = series[onset:]
+    if not after:
+        return None
+    current = _median(sorted(series[-max(3, len(series) // 20):]))
+    peak = max(after) if sign > 0 else min(after)
+    level = _median(sorted(after))
+    if (current - level) * sign > 0:
+        level = current  # a ramp: where it has got to, not its average on the way
+    change = (level - center) * sign
+    change_peak = (peak - center) * sign
+    if change_peak <= 0:
+        return None
+    z = change / scale if change > 0 else change_peak / scale * 0.5
+    rel = change_peak / abs(center) if center else math.inf
+    if z < Z_THRESHOLD or change_peak < kind.abs_floor or rel < kind.rel_floor:
+        return None
+    limit = center + sign * Z_THRESHOLD * scale
+    tail = series[-max(3, len(series) // 20):]
+    persistent = sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
+    return Anomaly(
+        metric=metric, direction=direction, onset=start + onset * step, baseline=center, current=current,
+        peak=peak, change_pct=None if not center else round(100.0 * (level - center) / abs(center), 1),
+        zscore=round(min(z, 1e6), 2), persistent=persistent, score=_score(z, persistent, kind),
+        kind="shift",
+    )
+
+
+def _sli_breach(metric, series, start, step, threshold) -> Anomaly | None:
+    first = next((i for i, v in enumerate(series) if v > threshold), None)
+    if first is None:
+        return None
+    tail = series[-max(3, len(series) // 20):]
+    persistent = sum(v > threshold for v in tail) >= 0.6 * len(tail)
+    breach_share = sum(v > threshold for v in series[first:]) / len(series[first:])
+    if breach_share < 0.5:
+        return None
+    kind = kind_of(metric)
+    level = _median(sorted(series[first:]))
+    return Anomaly(metric, "up", start + first * step, threshold, _median(sorted(tail)), max(series[first:]),
+                   None, round(Z_THRESHOLD * level / threshold, 2), persistent,
+                   _score(Z_THRESHOLD * 2, persistent, kind), "sli_breach")
+
+
+def _restarts(values: list[float], start: float, step: float) -> Anomaly | None:
+    real = [(i, v) for i, v in enumerate(values) if v == v]
+    if len(real) < 2:
+        return None
+    first_i, first_v = real[0]
+    onset = None
+    for i, v in real[1:]:
+        if v > first_v:
+            onset = i
+            break
+    if onset is None:
+        return None
+    count = real[-1][1] - first_v
+    recent = real[-1][1] - next((v for i, v in real if i * step >= (len(values) - 1) * step - 900), first_v)
+    return Anomaly("restarts_total", "up", start + onset * step, first_v, real[-1][1], real[-1][1], None,
+                   round(count * Z_THRESHOLD, 2), recent > 0,
+                   min(1.0, 0.45 + 0.1 * count) if recent > 0 else min(0.6, 0.3 + 0.05 * count), "restarts")
+
+
+def _score(z: float, persistent: bool, kind: MetricKind) -> float:
+    strength = min(1.0, math.log1p(max(z - Z_THRESHOLD, 0.0) + 1.0) / math.log1p(60.0))
+    return round((0.4 + 0.6 * strength) * (1.0 if persistent else 0.55) * kind.weight, 4)

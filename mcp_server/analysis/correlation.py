@@ -1,0 +1,432 @@
+"""Rank root-cause candidates from every signal at once.
+
+The reasoning an SRE does, written down:
+
+* A service is *suspicious* when it fails: errors, latency, saturation, network trouble,
+  restarts, missing telemetry (a silent service is a signal, not an absence of one).
+* Failure travels up the dependency graph. A failing service whose own dependency started
+  failing first (or at the same moment) is probably a victim; one whose dependencies are
+  healthy is probably the cause. Evidence that is specific to the service itself (its own
+  resources, its own exceptions, a change just before its onset) resists that explanation.
+* Load travels down. A service whose request rate jumped while its callers' did not is where
+  extra traffic entered; overload downstream of it is its doing.
+* Traces say where failing requests failed (the deepest failing span), logs say whether a
+  service complains about itself or about someone else, the change history says what changed
+  just before the onset.
+
+Ties are broken by earlier onset, then deeper position in the graph, then name, so the
+ranking is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from telemetry.records import Alert, Deployment, ServiceInfo
+from telemetry.timefmt import iso
+
+from .anomalies import Anomaly
+from .metric_kinds import kind_of
+from .traces import OriginVerdict
+
+ONSET_TOLERANCE = 45.0  # seconds: a dependency failing this soon after still explains a caller
+CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a suspect
+OWN_LOG_CATEGORIES = frozenset({"memory", "crash", "disk", "connection_pool", "config", "auth", "dns",
+                                "code_exception", "overload", "connection_reset"})
+# Failure families; request_rate is load, not failure.
+FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "availability")
+# Families that can be pure side effects of a failing dependency.
+PROPAGATING_FAMILIES = frozenset({"errors", "latency"})
+# connection_pool_active follows in-flight requests, so it rises when a dependency is slow.
+SECONDARY_METRICS = frozenset({"connection_pool_active", "latency_p99_ms"})
+
+
+@dataclass(slots=True)
+class LogEvidence:
+    error_lines: int = 0
+    error_onset: float | None = None  # when error logging rose above its baseline
+    own_categories: dict[str, int] = field(default_factory=dict)  # complaints about itself
+    dependency_lines: int = 0  # complaints about other services
+    mentions: dict[str, int] = field(default_factory=dict)  # other services named in errors
+    new_patterns: list[tuple[str, str, float, int]] = field(default_factory=list)  # template, cat, first, n
+    # peer -> (category, lines, first seen) for calls that never reached the peer
+    peer_failures: dict[str, tuple[str, int, float]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Candidate:
+    service: str
+    score: float
+    onset: float | None
+    signals: list[str]
+    evidence: list[str]
+    explained_by: str | None = None
+    depth: int = 0
+
+
+@dataclass(slots=True)
+class _State:
+    info: ServiceInfo
+    anomalies: list[Anomaly]
+    failure: float = 0.0
+    onset: float | None = None
+    typical_onset: float | None = None  # median onset of its failure anomalies
+    families: set[str] = field(default_factory=set)
+    own_specific: float = 0.0  # 0..1, evidence that only this service can explain
+    load_up: Anomaly | None = None
+    load_driven: bool = False
+    signals: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+
+def rank_candidates(
+    services: Sequence[ServiceInfo],
+    anomalies: dict[str, list[Anomaly]],
+    logs: dict[str, LogEvidence],
+    origins: Sequence[OriginVerdict],
+    changes: Sequence[Deployment],
+    alerts: Sequence[Alert],
+    limit: int = 5,
+) -> list[Candidate]:
+    names = [s.name for s in services]
+    callers: dict[str, list[str]] = {n: [] for n in names}
+    for s in services:
+        for d in s.depends_on:
+            if d in callers:
+                callers[d].append(s.name)
+    depth = _depths(services, callers)
+    states = {s.name: _State(s, anomalies.get(s.name, [])) for s in services}
+    for st in states.values():
+        _failure_strength(st)
+    _ignore_global_silence(states)
+    total_failing_traces = sum(v.traces for v in origins) or 1
+    origin_by = {v.service: v for v in origins}
+
+    # Own evidence: logs, traces, changes.
+    for name, st in states.items():
+        ev = logs.get(name, LogEvidence())
+        _log_evidence(st, ev)
+        verdict = origin_by.get(name)
+        if verdict and verdict.traces:
+            share = _origin_weight(verdict, total_failing_traces)
+            if share >= 0.25 and st.failure < 0.3 and verdict.via_unanswered_calls >= 5:
+                # Failing requests fail here even though its own metrics look normal (for
+                # instance, nobody can resolve or reach it any more).
+                st.failure = max(st.failure, 0.3 + 0.4 * share)
+                st.onset = verdict.first_seen if st.onset is None else min(st.onset, verdict.first_seen)
+                st.families.add("errors")
+            if share >= 0.1:
+                st.signals.append("trace_error_origin")
+                st.evidence.append(f"origin of {verdict.traces}/{total_failing_traces} failing traces"
+                                   + (f" ({verdict.via_unanswered_calls} were calls nobody answered)"
+                                      if verdict.via_unanswered_calls else "")
+                                   + f": {verdict.example_message[:120]}")
+                st.own_specific = max(st.own_specific, min(1.0, share * 1.2))
+        _change_evidence(st, changes)
+    _reachability_from_logs(states, logs)
+    _load_origins(states, callers)
+
+    scores: dict[str, float] = {}
+    explained: dict[str, str | None] = {}
+    for name, st in states.items():
+        if st.failure <= 0 and not st.load_up:
+            continue
+        score = st.failure
+        verdict = origin_by.get(name)
+        if verdict:
+            score += 0.6 * _origin_weight(verdict, total_failing_traces)
+        # Explain away: a dependency that failed first (or together) accounts for this one.
+        culprit, strength = _explaining_dependency(st, states)
+        if culprit is not None:
+            propagating_only = st.families <= PROPAGATING_FAMILIES
+            resistance = st.own_specific * (0.8 if propagating_only else 1.0)
+            score *= 1.0 - 0.8 * strength * (1.0 - resistance)
+            st.evidence.append(f"dependency {culprit} was already failing "
+                               f"({_fmt_onset(states[culprit].onset)}), which may explain this service")
+        elif st.failure > 0:
+            st.signals.append("dependencies_healthy")
+            st.evidence.append("its own dependencies look healthy" if st.info.depends_on else
+                               "it has no dependencies of its own")
+        explained[name] = culprit
+        # Support from the services it would have hurt.
+        hurt = [c for c in callers[name] if states[c].failure > 0.3 and _after(states[c].onset, st.onset)]
+        if hurt:
+            score += 0.15 * len(hurt) / len(callers[name])
+            st.evidence.append(f"callers degraded after it: {', '.join(sorted(hurt))}")
+        mentioned_by = [c for c in callers[name] if logs.get(c) and logs[c].mentions.get(name, 0) >= 3]
+        if mentioned_by and st.failure > 0:
+            score += 0.08 * len(mentioned_by) / len(callers[name])
+            st.evidence.append(f"named in error logs of {', '.join(sorted(mentioned_by))}")
+        if st.load_driven:
+            score *= 0.35
+        if "traffic_surge_origin" in st.signals:
+            score = max(score, 0.55 + 0.4 * _load_share(name, states, callers))
+        score += 0.25 * st.own_specific
+        scores[name] = score
+
+    ranked = sorted(
+        scores,
+        key=lambda n: (-round(scores[n], 6), states[n].onset if states[n].onset is not None else float("inf"),
+                       -depth.get(n, 0), n),
+    )
+    out = []
+    for name in ranked[:limit]:
+        st = states[name]
+        firing = [a for a in alerts if a.service == name and a.ends_at is None]
+        if firing:
+            st.evidence.append("firing alerts: " + ", ".join(sorted({a.name for a in firing})))
+        out.append(Candidate(service=name, score=round(min(scores[name], 2.0) / 2.0, 4), onset=st.onset,
+                             signals=sorted(set(st.signals)), evidence=st.evidence[:10],
+                             explained_by=explained.get(name), depth=depth.get(name, 0)))
+    return out
+
+
+def _origin_weight(verdict: OriginVerdict, total: int) -> float:
+    """Share of failing traces that fail here, discounted when there are only a handful
+    (background errors produce a few failing traces in every healthy system)."""
+    return verdict.traces / total * min(1.0, verdict.traces / 20.0)
+
+
+# --------------------------------------------------------------------------- per-service evidence
+def _failure_strength(st: _State) -> None:
+    best: dict[str, float] = {}
+    onsets = []
+    for a in st.anomalies:
+        kind = kind_of(a.metric)
+        if a.direction == "missing":
+            continue
+        if kind.family == "traffic":
+            significant = a.persistent and (a.change_pct or 0.0) >= 40.0
+            if a.direction == "up" and significant and (st.load_up is None or a.score > st.load_up.score):
+                st.load_up = a
+            continue
+        if a.direction != kind.bad_direction and kind.bad_direction != "both":
+            continue
+        if kind.family not in FAILURE_FAMILIES:
+            continue
+        weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
+        best[kind.family] = max(best.get(kind.family, 0.0), weight)
+        if a.score >= 0.3 and a.metric not in SECONDARY_METRICS:
+            onsets.append(a.onset)
+        st.signals.extend(_metric_signals(a))
+        st.evidence.append(_describe(a))
+    missing = [a for a in st.anomalies if a.direction == "missing"]
+    if missing:
+        since = min(a.onset for a in missing)
+        best["availability"] = 1.0
+        onsets.append(since)
+        st.signals.append("telemetry_missing")
+        st.evidence.append(f"stopped reporting metrics at {iso(since)} (silent)")
+    if not best:
+        return
+    remaining = 1.0
+    for value in best.values():
+        remaining *= 1.0 - min(0.95, value)
+    st.failure = 1.0 - remaining
+    st.families = {f for f, v in best.items() if v >= 0.25}
+    st.onset = min(onsets) if onsets else min(a.onset for a in st.anomalies)
+    st.typical_onset = sorted(onsets)[len(onsets) // 2] if onsets else st.onset
+    specific = {"saturation": 0.5, "network": 0.7, "restarts": 0.7, "availability": 0.8}
+    st.own_specific = max((specific.get(f, 0.0) * min(1.0, best[f] / 0.6) for f in st.families), default=0.0)
+
+
+def _metric_signals(a: Anomaly) -> list[str]:
+    up = a.direction == "up"
+    table = {
+        "memory_percent": "memory_growth", "gc_pause_ms": "gc_pressure", "cpu_percent": "cpu_saturation",
+        "error_rate": "errors_up", "latency_p50_ms": "latency_up", "latency_p99_ms": "tail_latency_up",
+        "connection_pool_active": "pool_in_use_up", "connection_pool_wait_ms": "pool_wait_up",
+        "disk_usage_percent": "disk_filling", "network_rtt_ms": "network_rtt_up",
+        "tcp_retransmits_per_second": "tcp_retransmits_up", "restarts_total": "restarts",
+    }
+    if a.metric == "up" and not up:
+        return ["instances_unreachable"]
+    if a.metric == "replicas_ready" and not up:
+        return ["replicas_not_ready"]
+    signal = table.get(a.metric)
+    return [signal] if signal and up else []
+
+
+def _describe(a: Anomaly) -> str:
+    if a.kind == "restarts":
+        return f"restarts: {a.current - a.baseline:g} since {iso(a.onset)}"
+    change = f" ({a.change_pct:+.0f}%)" if a.change_pct is not None else ""
+    return (f"{a.metric} {a.direction} from {_num(a.baseline)} to {_num(a.current)}{change} "
+            f"since {iso(a.onset)}" + ("" if a.persistent else " (transient)"))
+
+
+def _num(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _log_evidence(st: _State, ev: LogEvidence) -> None:
+    own = sum(ev.own_categories.values())
+    total = own + ev.dependency_lines
+    if ev.error_onset is not None and total >= 5:
+        if own >= 0.5 * total:
+            top = sorted(ev.own_categories.items(), key=lambda kv: -kv[1])[:3]
+            st.evidence.append("own errors in logs: " + ", ".join(f"{c}×{n}" for c, n in top))
+            st.own_specific = max(st.own_specific, 0.5 * own / total)
+            if st.failure <= 0:
+                st.failure = 0.3
+                st.onset = ev.error_onset
+        else:
+            st.evidence.append(f"most error logs ({ev.dependency_lines}/{total}) are about other services")
+    for category, count in ev.own_categories.items():
+        if count >= 2:
+            st.signals.append(f"log_{category}")
+    new_own = [p for p in ev.new_patterns if p[1] in OWN_LOG_CATEGORIES]
+    if new_own and st.onset is not None:
+        fresh = [p for p in new_own if p[2] >= st.onset - 120]
+        if fresh:
+            st.signals.append("new_error_patterns")
+            st.evidence.append(f"{len(fresh)} new error pattern(s) since the onset, e.g. {fresh[0][0][:100]}")
+            st.own_specific = max(st.own_specific, 0.45)
+
+
+_UNREACHED_SIGNAL = {"dns": "unresolvable_by_callers", "network_unreachable": "unreachable_by_callers",
+                     "connection_refused": "refused_by_callers", "auth": "rejects_callers"}
+_CALLER_SIGNAL = {"dns": "cannot_resolve_dependencies", "network_unreachable": "cannot_reach_dependencies",
+                  "connection_refused": "cannot_reach_dependencies", "auth": "credentials_rejected"}
+
+
+def _reachability_from_logs(states: dict[str, _State], logs: dict[str, LogEvidence]) -> None:
+    """Calls that never reached their peer, as the callers' logs tell it. Several callers
+    failing against one peer blame the peer; one caller failing against several peers (or
+    one client whose credentials a shared server rejects) blames the caller."""
+    pairs = [(caller, peer, cat, n, first) for caller, ev in logs.items()
+             for peer, (cat, n, first) in ev.peer_failures.items() if n >= 3 and peer in states]
+    failing_callers: dict[str, set[str]] = {}
+    failing_peers: dict[str, set[str]] = {}
+    for caller, peer, *_ in pairs:
+        failing_callers.setdefault(peer, set()).add(caller)
+        failing_peers.setdefault(caller, set()).add(peer)
+    for caller, peer, cat, n, first in pairs:
+        if caller not in states:
+            continue
+        if len(failing_callers[peer]) >= 2:
+            blamed = peer
+        elif len(failing_peers[caller]) >= 2 or cat == "auth":
+            blamed = caller
+        elif any(c != caller for c in _callers_of(peer, states)):
+            blamed = caller  # the peer's other callers reach it fine
+        else:
+            blamed = peer
+        st = states[blamed]
+        if blamed == peer:
+            st.signals.append(_UNREACHED_SIGNAL.get(cat, "unreachable_by_callers"))
+            st.evidence.append(f"{caller} logged {n} failed calls to it ({cat.replace('_', ' ')})")
+            if st.failure < 0.55:
+                st.failure = 0.55
+                st.families.add("availability")
+            st.onset = first if st.onset is None else min(st.onset, first)
+            st.own_specific = max(st.own_specific, 0.5)
+        else:
+            st.signals.append(_CALLER_SIGNAL.get(cat, "cannot_reach_dependencies"))
+            st.evidence.append(f"its calls to {peer} fail on its side ({cat.replace('_', ' ')}, {n} lines)")
+            st.own_specific = max(st.own_specific, 0.6)
+
+
+def _callers_of(name: str, states: dict[str, _State]) -> list[str]:
+    return [n for n, st in states.items() if name in st.info.depends_on]
+
+
+def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
+    if st.onset is None:
+        return
+    for c in changes:
+        if c.service != st.info.name:
+            continue
+        lead = st.onset - c.time
+        if -60.0 <= lead <= CHANGE_LOOKBACK:
+            what = (f"deployment {c.previous_version or '?'} -> {c.version}" if c.change_type == "deployment"
+                    else f"{c.change_type} change" + (f" of {c.config_key}" if c.config_key else ""))
+            st.signals.append("deploy_before_onset" if c.change_type == "deployment" else
+                              f"{c.change_type}_change_before_onset")
+            st.evidence.append(f"{what} at {iso(c.time)}, {max(lead, 0) / 60:.1f} min before the onset")
+            closeness = 1.0 - max(0.0, lead) / CHANGE_LOOKBACK
+            st.own_specific = max(st.own_specific, 0.35 + 0.45 * closeness)
+
+
+def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> None:
+    for name, st in states.items():
+        if st.load_up is None:
+            continue
+        feeding = [c for c in callers[name] if states[c].load_up is not None
+                   and states[c].load_up.onset <= st.load_up.onset + ONSET_TOLERANCE]
+        if feeding:
+            onset = st.typical_onset if st.typical_onset is not None else st.onset
+            st.load_driven = st.failure > 0 and (onset is None or st.load_up.onset <= onset + 150)
+            continue
+        st.signals.append("traffic_surge_origin")
+        st.evidence.append(f"request rate rose from {_num(st.load_up.baseline)} to {_num(st.load_up.current)}"
+                           f" req/s at {iso(st.load_up.onset)} while its callers' traffic did not")
+        if st.onset is None or st.load_up.onset < st.onset:
+            st.onset = st.load_up.onset
+
+
+def _load_share(origin: str, states: dict[str, _State], callers: dict[str, list[str]]) -> float:
+    """Share of load-driven failures downstream of `origin`."""
+    driven = [n for n, st in states.items() if st.load_driven]
+    if not driven:
+        return 0.0
+    below = _descendants(origin, states)
+    return sum(1 for n in driven if n in below) / len(driven)
+
+
+def _descendants(name: str, states: dict[str, _State]) -> set[str]:
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        for d in states[stack.pop()].info.depends_on:
+            if d in states and d not in seen:
+                seen.add(d)
+                stack.append(d)
+    return seen
+
+
+def _explaining_dependency(st: _State, states: dict[str, _State]) -> tuple[str | None, float]:
+    if st.onset is None:
+        return None, 0.0
+    best, strength = None, 0.0
+    for d in st.info.depends_on:
+        dep = states.get(d)
+        if dep is None or dep.onset is None or dep.failure < 0.3 or dep.load_driven:
+            continue
+        if dep.onset <= st.onset + ONSET_TOLERANCE and dep.failure > strength:
+            best, strength = d, dep.failure
+    return best, min(1.0, strength)
+
+
+def _ignore_global_silence(states: dict[str, _State]) -> None:
+    """If (nearly) everything went silent together, the telemetry pipeline broke, not the
+    services: do not blame any one of them for it."""
+    silent = [st for st in states.values() if "telemetry_missing" in st.signals]
+    if len(states) >= 3 and len(silent) >= 0.8 * len(states):
+        for st in silent:
+            st.signals.remove("telemetry_missing")
+            st.failure *= 0.2
+
+
+def _after(later: float | None, earlier: float | None) -> bool:
+    return later is not None and earlier is not None and later >= earlier - 15.0
+
+
+def _depths(services: Sequence[ServiceInfo], callers: dict[str, list[str]]) -> dict[str, int]:
+    """Longest distance from an entry point; deeper services sort first among equals."""
+    depth: dict[str, int] = {}
+    by_name = {s.name: s for s in services}
+    roots = [s.name for s in services if not callers.get(s.name)]
+    frontier = [(r, 0) for r in roots]
+    while frontier:
+        name, d = frontier.pop()
+        if depth.get(name, -1) >= d or d > len(services):
+            continue
+        depth[name] = d
+        frontier.extend((dep, d + 1) for dep in by_name[name].depends_on if dep in by_name)
+    return depth
+
+
+def _fmt_onset(onset: float | None) -> str:
+    return f"since {iso(onset)}" if onset is not None else "onset unknown"

@@ -1,0 +1,154 @@
+"""Group log messages by template and say what kind of failure each template describes.
+
+Variable parts (numbers, ids, hex, durations, addresses, quoted values) are masked, so
+"timeout after 2000ms to 10.0.3.7:8080" and "timeout after 1500ms to 10.0.9.2:8080" are one
+pattern. Categories come from broad, stack-agnostic keyword rules (JVM, Go, Python, Node,
+databases) rather than from any particular message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-f]{8,10}-[a-z0-9]{5}\b"), "<pod>"),
+    (re.compile(r"\b[a-z]+://[^\s\"']+"), "<url>"),
+    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    (re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|m|h|us|µs|ns|MB|GB|KB|MiB|GiB|KiB|B|b|%)(?![a-zA-Z])"), "<num>"),
+    (re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?"), "<num>"),
+    (re.compile(r"'[^']{1,80}'"), "'<str>'"),
+)
+_SPACES = re.compile(r"\s+")
+
+# (category, pattern) in priority order: the first match wins.
+_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
+        ("memory", r"out ?of ?memory|OutOfMemory|OOMKilled|MemoryError|heap limit|heap space|"
+                   r"cannot allocate|GC pause|stop-the-world|garbage collection"),
+        ("crash", r"CrashLoopBackOff|Back-off restarting|exited with code|^panic: failed|Segmentation fault|"
+                  r"Application run failed|Fatal error during startup|failed to initiali[sz]e|"
+                  r"Readiness probe failed"),
+        ("disk", r"No space left|ENOSPC|Errno 28|could not extend file|Disk usage|storage usage|volume .*full"),
+        ("connection_pool", r"connection pool|Connection is not available|too many clients|connection slots|"
+                            r"max_client_conn|acquiring connection|pool at capacity|max_connections"),
+        ("dns", r"UnknownHost|Name or service not known|EAI_AGAIN|ENOTFOUND|name resolution|no such host|"
+                r"NXDOMAIN|SERVFAIL|lookup \S+ on \S+:53|resolv\.conf|Failed to resolve"),
+        ("auth", r"authenticat|Unauthori[sz]ed|\b401\b|\b403\b|WRONGPASS|Access denied|password|"
+                 r"certificate (?:verify|has expired)|token signature|invalid client credentials|re-authenticat"),
+        ("config", r"configuration|\bconfig\b|invalid value|misconfigured|could not be parsed|"
+                   r"Falling back to defaults|invalid setting|Failed to bind properties|environment variable"),
+        ("overload", r"queue full|queue depth|Too Many Requests|\b429\b|rate limit|throttl|shedding load|"
+                     r"Worker pool saturated|worker thread|above the provisioned|thread pool"),
+        ("network_unreachable", r"connect timed out|Connect timed out|i/o timeout|No route to host|"
+                                r"EHOSTUNREACH|ETIMEDOUT|network is unreachable"),
+        ("connection_refused", r"Connection refused|ECONNREFUSED|connection refused"),
+        ("connection_reset", r"Connection reset|broken pipe|unexpected EOF|ECONNRESET|retransmission|"
+                             r"Incomplete response"),
+        ("timeout", r"timed out|timeout|deadline exceeded|took \d+ms|Slow request|connect latency"),
+        ("upstream_error", r"responded [45]\d\d|HTTP [45]\d\d from|status=[45]\d\d|upstream call failed|"
+                           r"Call to \S+ failed|Upstream \S+ responded"),
+        ("code_exception", r"Exception|Error:|Traceback|panic|nil pointer|NoneType|undefined|TypeError|"
+                           r"KeyError|IndexError|AttributeError|RangeError|index out of range|Unexpected value"),
+        ("change", r"rolling update|rollout|Configuration reloaded|Started container|^Starting |ready to serve|"
+                   r"HorizontalPodAutoscaler"),
+    )
+)
+
+# Categories in which the service is complaining about *another* service.
+DEPENDENCY_CATEGORIES = frozenset({"network_unreachable", "connection_refused", "upstream_error"})
+# Categories that say a call never reached (or was refused entry by) the named peer.
+UNREACHED_CATEGORIES = frozenset({"network_unreachable", "connection_refused", "dns", "auth"})
+
+
+def template_of(message: str) -> str:
+    first_line = message.split("\n", 1)[0][:300]
+    for pattern, replacement in _MASKS:
+        first_line = pattern.sub(replacement, first_line)
+    return _SPACES.sub(" ", first_line).strip()
+
+
+def categorize(message: str) -> str:
+    head = message.split("\n", 1)[0][:400]
+    for name, pattern in _CATEGORIES:
+        if pattern.search(head):
+            return name
+    return "other"
+
+
+@dataclass(slots=True)
+class Pattern:
+    template: str
+    category: str
+    count: int = 0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    services: dict[str, int] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)
+    mentions: set[str] = field(default_factory=set)  # other services named in the messages
+    example: str = ""
+    example_trace_id: str | None = None
+
+
+class TemplateCache:
+    """Memoises template and category per message text. Messages repeat a lot, and backends
+    that keep telemetry in memory would otherwise re-mask the same lines on every call."""
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self._cache: dict[str, tuple[str, str]] = {}
+        self._max = max_entries
+
+    def lookup(self, message: str) -> tuple[str, str]:
+        hit = self._cache.get(message)
+        if hit is None:
+            hit = (template_of(message), categorize(message))
+            if len(self._cache) >= self._max:
+                self._cache.clear()
+            self._cache[message] = hit
+        return hit
+
+
+_SHARED_CACHE = TemplateCache()
+
+
+def group(records, service_names: list[str] | tuple[str, ...] = (), cache: TemplateCache | None = None
+          ) -> list[Pattern]:
+    """Group log records (anything with time/service/level/message/trace_id) by template."""
+    cache = cache or _SHARED_CACHE
+    patterns: dict[str, Pattern] = {}
+    name_pattern = _names_regex(tuple(service_names))
+    for rec in records:
+        template, category = cache.lookup(rec.message)
+        p = patterns.get(template)
+        if p is None:
+            p = patterns[template] = Pattern(template, category, first_seen=rec.time, last_seen=rec.time,
+                                             example=rec.message.split("\n", 1)[0][:300],
+                                             example_trace_id=rec.trace_id)
+            if name_pattern is not None:
+                p.mentions.update(m for m in name_pattern.findall(rec.message) if m != rec.service)
+        p.count += 1
+        if rec.time < p.first_seen:
+            p.first_seen = rec.time
+        if rec.time > p.last_seen:
+            p.last_seen = rec.time
+            if rec.trace_id:
+                p.example_trace_id = rec.trace_id
+        p.services[rec.service] = p.services.get(rec.service, 0) + 1
+        p.levels[rec.level] = p.levels.get(rec.level, 0) + 1
+    return sorted(patterns.values(), key=lambda p: (-p.count, p.first_seen, p.template))
+
+
+_NAME_REGEX_CACHE: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+
+
+def _names_regex(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    if names not in _NAME_REGEX_CACHE:
+        if not names:
+            _NAME_REGEX_CACHE[names] = None
+        else:
+            alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            _NAME_REGEX_CACHE[names] = re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
+    return _NAME_REGEX_CACHE[names]

@@ -1,0 +1,52 @@
+"""What each metric means for an investigation: which direction is bad, and how much change
+is noise. Unknown metrics (from a real Prometheus) get neutral defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class MetricKind:
+    bad_direction: str  # "up", "down" or "both"
+    abs_floor: float  # smallest change that can matter, in the metric's unit
+    rel_floor: float  # smallest relative change that can matter
+    family: str  # errors | latency | saturation | traffic | availability | network | restarts | other
+    weight: float  # how strongly a breach of this metric points at a failing service
+
+
+KINDS: dict[str, MetricKind] = {
+    "error_rate": MetricKind("up", 0.01, 0.5, "errors", 1.0),
+    "latency_p50_ms": MetricKind("up", 5.0, 0.3, "latency", 0.8),
+    "latency_p99_ms": MetricKind("up", 20.0, 0.4, "latency", 0.7),
+    "cpu_percent": MetricKind("up", 12.0, 0.2, "saturation", 0.8),
+    "memory_percent": MetricKind("up", 8.0, 0.12, "saturation", 0.8),
+    "gc_pause_ms": MetricKind("up", 30.0, 1.0, "saturation", 0.6),
+    "connection_pool_active": MetricKind("up", 5.0, 0.3, "saturation", 0.5),
+    "connection_pool_wait_ms": MetricKind("up", 20.0, 2.0, "saturation", 0.7),
+    "disk_usage_percent": MetricKind("up", 6.0, 0.08, "saturation", 0.8),
+    "network_rtt_ms": MetricKind("up", 10.0, 2.0, "network", 0.9),
+    "tcp_retransmits_per_second": MetricKind("up", 15.0, 3.0, "network", 0.9),
+    "restarts_total": MetricKind("up", 1.0, 0.0, "restarts", 0.9),
+    "request_rate": MetricKind("both", 5.0, 0.3, "traffic", 0.3),
+    "up": MetricKind("down", 0.1, 0.1, "availability", 1.0),
+    "replicas_ready": MetricKind("down", 0.9, 0.1, "availability", 0.7),
+    # Error log lines per minute, derived from logs rather than scraped.
+    "log_errors": MetricKind("up", 3.0, 1.0, "errors", 0.6),
+}
+DEFAULT_KIND = MetricKind("both", 0.0, 0.3, "other", 0.3)
+
+# Metrics that describe capacity or configuration rather than behaviour.
+STATIC_METRICS = frozenset({"connection_pool_max", "replicas_desired"})
+
+# Service-level objectives used when a backend has no alert rules of its own.
+SLI_BREACH = {
+    "error_rate": 0.05,
+    "cpu_percent": 90.0,
+    "memory_percent": 92.0,
+    "disk_usage_percent": 92.0,
+}
+
+
+def kind_of(metric: str) -> MetricKind:
+    return KINDS.get(metric, DEFAULT_KIND)

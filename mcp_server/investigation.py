@@ -1,0 +1,165 @@
+"""Runs the pure analysis over one time window of one backend, once.
+
+Tools ask for anomalies, error patterns, trace verdicts or ranked candidates; this module
+fetches what each needs from the backend, runs the analysis, and memoises the result for the
+window so that the several tools of one investigation do not repeat the work.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from functools import cached_property
+
+from telemetry.backend import TelemetryBackend
+
+from .analysis import correlation, log_templates
+from .analysis.anomalies import Anomaly, detect
+from .analysis.metric_kinds import STATIC_METRICS
+from .analysis.traces import attribute_origins, group_traces
+
+ERROR_LEVELS = ("ERROR", "FATAL")
+PATTERN_LEVELS = ("WARN", "ERROR", "FATAL")
+
+
+class Investigation:
+    def __init__(self, backend: TelemetryBackend, start: float, end: float) -> None:
+        self.backend = backend
+        self.start = start
+        self.end = end
+        self.names = tuple(s.name for s in backend.services())
+
+    # -- metrics --------------------------------------------------------------------
+    @cached_property
+    def anomalies(self) -> dict[str, list[Anomaly]]:
+        thresholds = self._alert_thresholds
+        out: dict[str, list[Anomaly]] = {}
+        for service in self.names:
+            found = []
+            for metric in self.backend.metric_names():
+                if metric in STATIC_METRICS:
+                    continue
+                series = self.backend.metric(service, metric, self.start, self.end)
+                if series is None or len(series.values) < 8:
+                    continue
+                a = detect(metric, list(series.values), series.start, series.step,
+                           thresholds.get((service, metric)))
+                if a is not None:
+                    found.append(a)
+            out[service] = _collapse_missing(found)
+        return out
+
+    @cached_property
+    def _alert_thresholds(self) -> dict[tuple[str, str], float]:
+        """Thresholds from alert descriptions ("metric > value ..."), when the backend has them."""
+        out = {}
+        for a in self.backend.alerts(self.start, self.end):
+            parts = a.description.split()
+            if len(parts) >= 3 and parts[1] in (">", ">="):
+                try:
+                    out[(a.service, parts[0])] = float(parts[2])
+                except ValueError:
+                    pass
+        return out
+
+    # -- logs -------------------------------------------------------------------------
+    @cached_property
+    def problem_logs(self):
+        return [r for r in self.backend.logs(self.start, self.end) if r.level in PATTERN_LEVELS]
+
+    def patterns(self, service: str | None = None, levels=PATTERN_LEVELS):
+        records = [r for r in self.problem_logs if r.level in levels and (service is None or r.service == service)]
+        return log_templates.group(records, self.names)
+
+    @cached_property
+    def log_evidence(self) -> dict[str, correlation.LogEvidence]:
+        evidence = {n: correlation.LogEvidence() for n in self.names}
+        errors = [r for r in self.problem_logs if r.level in ERROR_LEVELS]
+        by_service: dict[str, list] = {}
+        for r in errors:
+            by_service.setdefault(r.service, []).append(r)
+        early = self.start + 0.1 * (self.end - self.start)
+        for service, records in by_service.items():
+            ev = evidence.setdefault(service, correlation.LogEvidence())
+            ev.error_lines = len(records)
+            for p in log_templates.group(records, self.names):
+                if p.category in log_templates.DEPENDENCY_CATEGORIES or p.mentions:
+                    ev.dependency_lines += p.count
+                    for m in p.mentions:
+                        ev.mentions[m] = ev.mentions.get(m, 0) + p.count
+                        if p.category in log_templates.UNREACHED_CATEGORIES:
+                            prev = ev.peer_failures.get(m)
+                            count = p.count + (prev[1] if prev else 0)
+                            first = min(p.first_seen, prev[2]) if prev else p.first_seen
+                            ev.peer_failures[m] = (p.category, count, first)
+                else:
+                    if p.category != "other":
+                        ev.own_categories[p.category] = ev.own_categories.get(p.category, 0) + p.count
+                    if p.first_seen > early and p.count >= 3:
+                        ev.new_patterns.append((p.template, p.category, p.first_seen, p.count))
+            ev.error_onset = self._log_error_onset(records)
+        return evidence
+
+    def _log_error_onset(self, records) -> float | None:
+        bucket = 60.0
+        n = max(1, math.ceil((self.end - self.start) / bucket))
+        if n < 8:
+            return None
+        counts = [0.0] * n
+        for r in records:
+            counts[min(n - 1, int((r.time - self.start) / bucket))] += 1
+        a = detect("log_errors", counts, self.start, bucket)
+        return a.onset if a is not None and a.direction == "up" else None
+
+    # -- traces -----------------------------------------------------------------------
+    @cached_property
+    def trace_analysis(self):
+        return attribute_origins(group_traces(self.backend.spans(self.start, self.end)))
+
+    # -- everything ---------------------------------------------------------------------
+    def candidates(self, limit: int = 5) -> list[correlation.Candidate]:
+        key = ("candidates", limit)
+        if key not in self._memo:
+            verdicts, _ = self.trace_analysis
+            changes = self.backend.deployments(self.start - correlation.CHANGE_LOOKBACK, self.end)
+            self._memo[key] = correlation.rank_candidates(
+                self.backend.services(), self.anomalies, self.log_evidence, verdicts, changes,
+                self.backend.alerts(self.start, self.end), limit=limit,
+            )
+        return self._memo[key]
+
+    @cached_property
+    def _memo(self) -> dict:
+        return {}
+
+
+def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
+    """A silent service has every series missing: keep one record of it."""
+    missing = [a for a in found if a.direction == "missing"]
+    if len(missing) <= 1:
+        return found
+    first = min(missing, key=lambda a: (a.onset, a.metric))
+    return [a for a in found if a.direction != "missing"] + [first]
+
+
+class InvestigationCache:
+    """A few recent investigations, keyed by backend identity and window."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._items: OrderedDict[tuple, Investigation] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, backend: TelemetryBackend, start: float, end: float) -> Investigation:
+        key = (id(backend), round(start, 3), round(end, 3))
+        with self._lock:
+            inv = self._items.get(key)
+            if inv is not None and inv.backend is backend:
+                self._items.move_to_end(key)
+                return inv
+            inv = Investigation(backend, start, end)
+            self._items[key] = inv
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+            return inv

@@ -1,0 +1,150 @@
+"""What every tool shares: time windows, argument checks with helpful errors, pagination,
+compact JSON results and the output-size caps of DESIGN.md §3.4."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from guardrails import sanitize
+from telemetry.backend import BackendError, TelemetryBackend
+from telemetry.timefmt import iso, parse_iso
+
+log = logging.getLogger("aiops_mcp.tools")
+
+DEFAULT_MAX_CHARS = 8_000
+HARD_MAX_CHARS = 100_000
+MAX_WINDOW_MINUTES = 7 * 24 * 60
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
+                            open_world_hint=False)
+# Proposals record a suggestion for a human; they change nothing outside the server.
+PROPOSAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
+                           open_world_hint=False)
+
+WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES,
+                                     description="How far back to look, in minutes (default 60).")]
+EndTime = Annotated[str | None, Field(description="End of the window, ISO-8601 (default: latest data).")]
+Cursor = Annotated[str | None, Field(description="`next_cursor` from a previous call, to continue.")]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel):
+    returned: int
+    total: int
+    truncated: bool
+    next_cursor: str | None = None
+
+
+class Window(BaseModel):
+    start: str
+    end: str
+
+
+def time_window(backend: TelemetryBackend, window_minutes: int, end_time: str | None) -> tuple[float, float]:
+    first, last = backend.time_range()
+    if end_time is None:
+        end = last
+    else:
+        try:
+            end = parse_iso(end_time)
+        except ValueError:
+            raise ToolError(f"end_time: {end_time!r} is not an ISO-8601 time "
+                            f"(e.g. {iso(last)}); data covers {iso(first)} to {iso(last)}") from None
+        if end <= first:
+            raise ToolError(f"end_time: {end_time!r} is before the data starts ({iso(first)}); "
+                            f"data covers {iso(first)} to {iso(last)}")
+        end = min(end, last)
+    return end - window_minutes * 60.0, end
+
+
+def window_model(start: float, end: float) -> Window:
+    return Window(start=iso(start), end=iso(end))
+
+
+def check_service(backend: TelemetryBackend, service: str | None, *, required: bool = False) -> str | None:
+    if service is None or service == "":
+        if required:
+            raise ToolError("service: required; known services: " + _names(backend))
+        return None
+    names = [s.name for s in backend.services()]
+    if service in names:
+        return service
+    close = difflib.get_close_matches(service, names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ToolError(f"service: unknown service {service!r}.{hint} Known services: {', '.join(names)}")
+
+
+def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
+    if value in choices:
+        return value
+    close = difflib.get_close_matches(value, list(choices), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ToolError(f"{name}: {value!r} is not valid.{hint} Choose one of: {', '.join(choices)}")
+
+
+def _names(backend: TelemetryBackend) -> str:
+    return ", ".join(s.name for s in backend.services())
+
+
+def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T], Page]:
+    offset = 0
+    if cursor:
+        try:
+            kind, _, value = cursor.partition(":")
+            offset = int(value)
+            if kind != "o" or offset < 0:
+                raise ValueError
+        except ValueError:
+            raise ToolError(f"cursor: {cursor!r} is not a cursor returned by this tool") from None
+    page = list(items[offset: offset + limit])
+    end = offset + len(page)
+    more = end < len(items)
+    return page, Page(returned=len(page), total=len(items), truncated=more,
+                      next_cursor=f"o:{end}" if more else None)
+
+
+def text(value: str, limit: int = 300) -> str:
+    """Telemetry text as it may leave the server: redacted, bounded, marked if suspicious."""
+    return sanitize(value, limit)
+
+
+def compact(model: BaseModel) -> CallToolResult:
+    """Structured content plus the same JSON, compact, as text: hosts and models read the
+    text, and pretty-printing would spend a fifth of the tokens on whitespace."""
+    data = model.model_dump(mode="json", exclude_none=True)
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if len(body) > HARD_MAX_CHARS:
+        raise ToolError(f"result too large ({len(body):,} characters); narrow the window or lower the limit")
+    return CallToolResult(content=[TextContent(type="text", text=body)], structured_content=data)
+
+
+def tool_body(fn: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
+    """Wrap a tool: compact output, and backend failures reported as tool errors that say
+    what failed, so that one bad call never takes the server down."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
+        try:
+            return compact(fn(*args, **kwargs))
+        except ToolError:
+            raise
+        except BackendError as exc:
+            raise ToolError(f"telemetry backend error: {exc}") from exc
+        except Exception as exc:
+            log.exception("tool %s failed", fn.__name__)
+            raise ToolError(f"internal error in {fn.__name__}: {type(exc).__name__}; the server is still "
+                            "running, try narrower arguments") from exc
+
+    wrapper.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
+    return wrapper

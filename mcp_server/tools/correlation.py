@@ -1,0 +1,60 @@
+"""Cross-signal root-cause ranking."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel, Field
+
+from telemetry.timefmt import iso
+
+from ..state import ServerState
+from .common import READ_ONLY, EndTime, Window, WindowMinutes, text, time_window, tool_body, window_model
+
+# Below this score nothing in the window looks like an incident.
+INCIDENT_THRESHOLD = 0.25
+
+
+class CandidateItem(BaseModel):
+    service: str
+    score: float = Field(description="0-1, relative strength of the evidence")
+    onset: str | None = None
+    signals: list[str] = Field(description="machine-readable evidence flags")
+    evidence: list[str]
+    explained_by: str | None = Field(None, description="a failing dependency that may explain this one")
+
+
+class CorrelationResult(BaseModel):
+    window: Window
+    assessment: str
+    candidates: list[CandidateItem] = Field(description="most likely root cause first")
+
+
+def register(server: MCPServer, state: ServerState) -> None:
+    @server.tool(title="Correlate signals", annotations=READ_ONLY)
+    @tool_body
+    def correlate_signals(
+        window_minutes: WindowMinutes = 60,
+        end_time: EndTime = None,
+        limit: Annotated[int, Field(ge=1, le=10)] = 5,
+    ) -> CorrelationResult:
+        """Rank likely root-cause services using every signal: metric anomalies and their onset
+        order, the dependency graph (a failing service with healthy dependencies outranks its
+        callers), where failing traces fail, missing telemetry, what the logs blame, traffic
+        that entered at one point, and changes just before the onset."""
+        backend = state.telemetry()
+        start, end = time_window(backend, window_minutes, end_time)
+        candidates = state.investigation(start, end).candidates(limit)
+        if not candidates or candidates[0].score < INCIDENT_THRESHOLD:
+            assessment = ("No significant failure found in this window; what is listed is background noise."
+                          if candidates else "No anomalies found in this window.")
+        else:
+            top = candidates[0]
+            assessment = (f"Most likely root cause: {top.service} (score {top.score}"
+                          + (f", onset {iso(top.onset)}" if top.onset else "") + ").")
+        return CorrelationResult(
+            window=window_model(start, end), assessment=assessment,
+            candidates=[CandidateItem(service=c.service, score=c.score, onset=iso(c.onset) if c.onset else None,
+                                      signals=c.signals, evidence=[text(e, 200) for e in c.evidence[:6]],
+                                      explained_by=c.explained_by) for c in candidates])

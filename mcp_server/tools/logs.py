@@ -1,0 +1,189 @@
+"""Log search, error patterns and log statistics."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from telemetry.records import LEVEL_RANK
+from telemetry.timefmt import iso
+
+from ..state import ServerState
+from .common import (READ_ONLY, Cursor, EndTime, Page, Window, WindowMinutes, check_service, paginate,
+                     text, time_window, tool_body, window_model)
+
+Level = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+
+
+class LogLine(BaseModel):
+    time: str
+    service: str
+    level: str
+    message: str
+    instance: str
+    trace_id: str | None = None
+
+
+class LogsResult(BaseModel):
+    window: Window
+    logs: list[LogLine] = Field(description="newest first")
+    page: Page
+    hint: str | None = None
+
+
+class PatternItem(BaseModel):
+    template: str = Field(description="message with variable parts masked as <num>, <ip>, <hex>, ...")
+    category: str
+    count: int
+    first_seen: str
+    last_seen: str
+    services: dict[str, int]
+    mentions: list[str] = Field(default_factory=list, description="other services named in these lines")
+    example: str
+    example_trace_id: str | None = None
+
+
+class PatternsResult(BaseModel):
+    window: Window
+    lines_scanned: int
+    patterns: list[PatternItem]
+    page: Page
+    hint: str | None = None
+
+
+class ServiceLogStats(BaseModel):
+    service: str
+    total: int
+    by_level: dict[str, int]
+    error_share: float
+    errors_first_half: int
+    errors_second_half: int
+
+
+class LogStatsResult(BaseModel):
+    window: Window
+    total: int
+    services: list[ServiceLogStats] = Field(description="most errors first")
+    error_timeline: list[int] = Field(description="ERROR+FATAL lines per bucket, oldest first")
+    bucket_minutes: float
+    page: Page
+
+
+def register(server: MCPServer, state: ServerState) -> None:
+    @server.tool(title="Query logs", annotations=READ_ONLY)
+    @tool_body
+    def query_logs(
+        service: str | None = None,
+        min_level: Level = "WARN",
+        contains: Annotated[str | None, Field(max_length=200, description="case-insensitive substring")] = None,
+        trace_id: Annotated[str | None, Field(max_length=64)] = None,
+        window_minutes: WindowMinutes = 60,
+        end_time: EndTime = None,
+        limit: Annotated[int, Field(ge=1, le=200)] = 15,
+        cursor: Cursor = None,
+    ) -> LogsResult:
+        """Log lines, newest first, at or above `min_level`. Filter by service, substring or
+        trace id. Messages are redacted and shortened; use search_error_patterns for an overview."""
+        backend = state.telemetry()
+        service = check_service(backend, service)
+        start, end = time_window(backend, window_minutes, end_time)
+        rank = LEVEL_RANK[min_level]
+        needle = contains.lower() if contains else None
+        records = backend.logs(start, end, service)
+        matched = [r for r in reversed(records)
+                   if LEVEL_RANK.get(r.level, 0) >= rank
+                   and (trace_id is None or r.trace_id == trace_id)
+                   and (needle is None or needle in r.message.lower())]
+        page, meta = paginate(matched, limit, cursor)
+        return LogsResult(
+            window=window_model(start, end),
+            logs=[LogLine(time=iso(r.time), service=r.service, level=r.level, message=text(r.message, 240),
+                          instance=r.instance, trace_id=r.trace_id) for r in page],
+            page=meta,
+            hint=None if matched else "No matching lines. Try min_level='INFO', drop `contains`, or widen "
+                                      "window_minutes.",
+        )
+
+    @server.tool(title="Search error patterns", annotations=READ_ONLY)
+    @tool_body
+    def search_error_patterns(
+        service: str | None = None,
+        min_level: Literal["WARN", "ERROR", "FATAL"] = "ERROR",
+        window_minutes: WindowMinutes = 60,
+        end_time: EndTime = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 8,
+        cursor: Cursor = None,
+    ) -> PatternsResult:
+        """Group problem log lines into templates (numbers, ids, addresses masked) with counts,
+        first/last seen, services, the other services they name, and a failure category
+        (memory, crash, disk, connection_pool, dns, auth, config, overload, timeout, ...)."""
+        backend = state.telemetry()
+        service = check_service(backend, service)
+        start, end = time_window(backend, window_minutes, end_time)
+        inv = state.investigation(start, end)
+        levels = tuple(lv for lv in ("WARN", "ERROR", "FATAL") if LEVEL_RANK[lv] >= LEVEL_RANK[min_level])
+        patterns = inv.patterns(service, levels)
+        scanned = sum(p.count for p in patterns)
+        page, meta = paginate(patterns, limit, cursor)
+        return PatternsResult(
+            window=window_model(start, end), lines_scanned=scanned,
+            patterns=[PatternItem(
+                template=text(p.template, 200), category=p.category, count=p.count,
+                first_seen=iso(p.first_seen), last_seen=iso(p.last_seen),
+                services=dict(sorted(p.services.items(), key=lambda kv: -kv[1])[:4]),
+                mentions=sorted(p.mentions)[:5], example=text(p.example, 200),
+                example_trace_id=p.example_trace_id) for p in page],
+            page=meta,
+            hint=None if patterns else "No problem lines in this window. Try min_level='WARN' or a longer "
+                                       "window_minutes.",
+        )
+
+    @server.tool(title="Log statistics", annotations=READ_ONLY)
+    @tool_body
+    def get_log_statistics(
+        service: str | None = None,
+        window_minutes: WindowMinutes = 60,
+        end_time: EndTime = None,
+        buckets: Annotated[int, Field(ge=2, le=120)] = 12,
+        limit: Annotated[int, Field(ge=1, le=500)] = 10,
+        cursor: Cursor = None,
+    ) -> LogStatsResult:
+        """Log volume per service and level, each service's error share and whether errors
+        grew in the second half of the window, plus an error-count timeline."""
+        backend = state.telemetry()
+        service = check_service(backend, service)
+        start, end = time_window(backend, window_minutes, end_time)
+        records = backend.logs(start, end, service)
+        mid = (start + end) / 2
+        width = (end - start) / buckets
+        timeline = [0] * buckets
+        per: dict[str, dict] = {}
+        for r in records:
+            s = per.get(r.service)
+            if s is None:
+                s = per[r.service] = {"total": 0, "levels": {}, "first": 0, "second": 0}
+            s["total"] += 1
+            s["levels"][r.level] = s["levels"].get(r.level, 0) + 1
+            if r.level in ("ERROR", "FATAL"):
+                if r.time < mid:
+                    s["first"] += 1
+                else:
+                    s["second"] += 1
+                timeline[min(buckets - 1, int((r.time - start) / width))] += 1
+        items = []
+        for name, s in per.items():
+            errors = s["first"] + s["second"]
+            items.append(ServiceLogStats(service=name, total=s["total"],
+                                         by_level=dict(sorted(s["levels"].items())),
+                                         error_share=round(errors / s["total"], 4) if s["total"] else 0.0,
+                                         errors_first_half=s["first"], errors_second_half=s["second"]))
+        items.sort(key=lambda x: (-(x.errors_first_half + x.errors_second_half), x.service))
+        page, meta = paginate(items, limit, cursor)
+        if not math.isfinite(width) or width <= 0:
+            raise ToolError("window_minutes: the window is empty")
+        return LogStatsResult(window=window_model(start, end), total=len(records), services=page,
+                              error_timeline=timeline, bucket_minutes=round(width / 60, 2), page=meta)

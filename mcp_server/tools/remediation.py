@@ -1,0 +1,189 @@
+"""Runbooks and remediation proposals. Proposals are validated, checked against the shared
+safety policy, recorded for a human to approve, and never executed."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from guardrails import check_proposal
+from guardrails.remediation_safety import MAX_REPLICAS
+
+from .. import runbooks
+from ..state import Proposal, ServerState
+from .common import PROPOSAL, READ_ONLY, check_service, text, tool_body
+
+NAMESPACE = "prod"
+_VERSION = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:[-+][A-Za-z0-9.]+)?$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+_VALUE = re.compile(r"^[A-Za-z0-9_.:/@%+=,\-]{0,256}$")
+
+Reason = Annotated[str, Field(min_length=3, max_length=500, description="why, in one or two sentences")]
+
+
+class RunbookItem(BaseModel):
+    fault_type: str
+    title: str
+    symptoms: list[str]
+    confirm: list[str]
+    mitigate: list[str]
+    actions: list[str] = Field(description="remediation kinds that fit, best first")
+    avoid: list[str]
+
+
+class RunbookResult(BaseModel):
+    runbooks: list[RunbookItem]
+    hint: str | None = None
+
+
+class ProposalItem(BaseModel):
+    id: str
+    kind: Literal["rollback", "scale", "config_change", "restart"]
+    service: str
+    details: dict[str, str | int | None]
+    risk: Literal["low", "medium", "high"]
+    requires_approval: bool
+    command: str = Field(description="what an operator would run after approval; not executed")
+    reason: str
+    status: str
+
+
+class ProposalResult(BaseModel):
+    proposal: ProposalItem
+    note: str = "Recorded for approval. Nothing was executed."
+
+
+def register(server: MCPServer, state: ServerState) -> None:
+    @server.tool(title="Look up a runbook", annotations=READ_ONLY)
+    @tool_body
+    def lookup_runbook(
+        fault_type: Annotated[str | None, Field(description="e.g. memory_leak, bad_deployment")] = None,
+        symptom: Annotated[str | None, Field(max_length=300, description="free text, e.g. 'OOMKilled'")] = None,
+    ) -> RunbookResult:
+        """The runbook for a fault type (or the best matches for a symptom): how to confirm,
+        how to mitigate, which remediation kinds fit and what to avoid."""
+        if not fault_type and not symptom:
+            raise ToolError("fault_type or symptom: give one; fault types: " + ", ".join(runbooks.RUNBOOKS))
+        found = runbooks.find(fault_type, symptom)
+        if fault_type and not found:
+            raise ToolError(f"fault_type: unknown {fault_type!r}; choose one of: {', '.join(runbooks.RUNBOOKS)}")
+        return RunbookResult(
+            runbooks=[RunbookItem(fault_type=r.fault_type, title=r.title, symptoms=list(r.symptoms),
+                                  confirm=list(r.confirm), mitigate=list(r.mitigate), actions=list(r.actions),
+                                  avoid=list(r.avoid)) for r in found],
+            hint=None if found else "No runbook matches; fault types: " + ", ".join(runbooks.RUNBOOKS))
+
+    @server.tool(title="Propose a rollback", annotations=PROPOSAL)
+    @tool_body
+    def propose_rollback(
+        service: str,
+        reason: Reason,
+        target_version: Annotated[str | None, Field(max_length=40, description="default: the version before "
+                                                    "the latest deployment")] = None,
+    ) -> ProposalResult:
+        """Propose rolling a service back to an earlier version that was really deployed."""
+        backend = state.telemetry()
+        service = check_service(backend, service, required=True)
+        history = sorted((d for d in backend.deployments(0.0, backend.time_range()[1] + 1)
+                          if d.service == service and d.change_type == "deployment"), key=lambda d: d.time)
+        if not history:
+            raise ToolError(f"service: {service} has no deployment history; there is nothing to roll back to")
+        current = history[-1].version
+        earlier = [v for v in dict.fromkeys(d.version for d in reversed(history)) if v != current]
+        earlier += [d.previous_version for d in history if d.previous_version and d.previous_version not in earlier
+                    and d.previous_version != current]
+        if target_version is None:
+            target_version = history[-1].previous_version or (earlier[0] if earlier else None)
+            if target_version is None:
+                raise ToolError(f"service: {service} has only ever run {current}; no earlier version exists")
+        if not _VERSION.match(target_version):
+            raise ToolError(f"target_version: {target_version!r} is not a version like v1.2.3")
+        if target_version == current:
+            raise ToolError(f"target_version: {target_version} is the version running now; earlier versions: "
+                            + ", ".join(earlier))
+        if target_version not in earlier:
+            raise ToolError(f"target_version: {target_version} was never deployed to {service}; earlier versions: "
+                            + ", ".join(earlier))
+        command = (f"kubectl -n {NAMESPACE} set image deployment/{service} "
+                   f"{service}=registry.internal/{service}:{target_version}")
+        risk = "low" if target_version == history[-1].previous_version else "medium"
+        return _record(state, "rollback", service, {"from_version": current, "to_version": target_version},
+                       risk, command, reason)
+
+    @server.tool(title="Propose scaling", annotations=PROPOSAL)
+    @tool_body
+    def propose_scaling_action(
+        service: str,
+        replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS)],
+        reason: Reason,
+    ) -> ProposalResult:
+        """Propose changing a service's replica count (1 to a sane multiple of today's)."""
+        backend = state.telemetry()
+        service = check_service(backend, service, required=True)
+        current = next(s.replicas for s in backend.services() if s.name == service)
+        ceiling = min(MAX_REPLICAS, max(10, current * 5))
+        if replicas == current:
+            raise ToolError(f"replicas: {service} already runs {current} replicas")
+        if replicas > ceiling:
+            raise ToolError(f"replicas: {replicas} is more than 5x the current {current}; at most {ceiling}")
+        command = f"kubectl -n {NAMESPACE} scale deployment/{service} --replicas={replicas}"
+        risk = "low" if replicas > current else "medium"
+        return _record(state, "scale", service, {"from_replicas": current, "to_replicas": replicas, "replicas": replicas},
+                       risk, command, reason)
+
+    @server.tool(title="Propose a configuration change", annotations=PROPOSAL)
+    @tool_body
+    def propose_config_change(
+        service: str,
+        key: Annotated[str, Field(max_length=64, description="setting name, e.g. DB_POOL_MAX_SIZE")],
+        value: Annotated[str, Field(max_length=256)],
+        reason: Reason,
+    ) -> ProposalResult:
+        """Propose setting one configuration key of a service (for instance reverting a bad
+        change). Keys are identifiers; values are plain tokens without spaces or shell syntax."""
+        backend = state.telemetry()
+        service = check_service(backend, service, required=True)
+        if not _KEY.match(key):
+            raise ToolError(f"key: {key!r} is not a setting name (letters, digits, _ . -; starts with a letter)")
+        if not _VALUE.match(value):
+            raise ToolError("value: only letters, digits and _ . : / @ % + = , - are allowed (no spaces, quotes "
+                            "or shell syntax)")
+        last = [d for d in backend.deployments(0.0, backend.time_range()[1] + 1)
+                if d.service == service and d.change_type == "config" and d.config_key == key]
+        details: dict = {"key": key, "value": value}
+        if last:
+            details["previous_value"] = last[-1].config_old
+            details["current_value"] = last[-1].config_new
+        command = f"kubectl -n {NAMESPACE} set env deployment/{service} {shlex.quote(f'{key}={value}')}"
+        return _record(state, "config_change", service, details, "medium", command, reason)
+
+    @server.tool(title="Propose a rolling restart", annotations=PROPOSAL)
+    @tool_body
+    def propose_restart(service: str, reason: Reason) -> ProposalResult:
+        """Propose a rolling restart of a service (reclaims leaked memory, reschedules pods away
+        from a bad node). Not a fix for bad code or configuration: those come back on start."""
+        backend = state.telemetry()
+        service = check_service(backend, service, required=True)
+        command = f"kubectl -n {NAMESPACE} rollout restart deployment/{service}"
+        return _record(state, "restart", service, {}, "medium", command, reason)
+
+
+def _record(state: ServerState, kind: str, service: str, details: dict, risk: str, command: str,
+            reason: str) -> ProposalResult:
+    verdict = check_proposal(kind, service, details, command)
+    if not verdict.allowed:
+        raise ToolError(f"refused by the remediation safety policy: {verdict.message()}")
+    proposal = Proposal(id=f"prop-{uuid.uuid4().hex[:8]}", kind=kind, service=service, details=details, risk=risk,
+                        requires_approval=True, command=command, reason=text(reason, 500),
+                        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), incident=state.incident)
+    state.add_proposal(proposal)
+    return ProposalResult(proposal=ProposalItem(
+        id=proposal.id, kind=kind, service=service, details=details, risk=risk, requires_approval=True,
+        command=command, reason=proposal.reason, status="proposed (not executed)"))

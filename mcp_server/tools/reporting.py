@@ -1,0 +1,130 @@
+"""Incident timeline and report formatting."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel, Field
+
+from telemetry.timefmt import iso
+
+from ..analysis import timeline as tl
+from ..state import ServerState
+from .common import READ_ONLY, EndTime, Window, WindowMinutes, text, time_window, tool_body, window_model
+
+FIRST_ALERTS_PER_SERVICE = 2
+
+
+class TimelineEvent(BaseModel):
+    time: str
+    kind: str
+    service: str | None = None
+    event: str
+
+
+class TimelineResult(BaseModel):
+    window: Window
+    events: list[TimelineEvent] = Field(description="oldest first")
+    total_events: int
+    truncated: bool
+
+
+class ReportResult(BaseModel):
+    markdown: str
+    affected_services: list[str]
+    timeline: list[TimelineEvent]
+    remediation: list[str]
+
+
+def collect_events(state: ServerState, start: float, end: float) -> list[tl.Event]:
+    backend = state.telemetry()
+    inv = state.investigation(start, end)
+    events: list[tl.Event] = []
+    for d in backend.deployments(start, end + 1):
+        what = (f"deployed {d.version} (was {d.previous_version})" if d.change_type == "deployment"
+                else f"config change {d.config_key}: {d.config_old!r} -> {d.config_new!r}")
+        events.append(tl.Event(d.time, "change", d.service, text(f"{d.service}: {what} by {d.author}", 200), 1))
+    firsts: dict[str, int] = {}
+    for a in sorted(backend.alerts(start, end), key=lambda a: a.starts_at):
+        n = firsts.get(a.service, 0)
+        if n < FIRST_ALERTS_PER_SERVICE:
+            events.append(tl.Event(a.starts_at, "alert", a.service, f"{a.severity} alert {a.name}: "
+                                   + text(a.summary, 140), 2 + n))
+            firsts[a.service] = n + 1
+        if a.ends_at is not None and a.ends_at <= end:
+            events.append(tl.Event(a.ends_at, "recovery", a.service, f"alert {a.name} resolved", 6))
+    candidates = inv.candidates(3)
+    for rank, c in enumerate(candidates):
+        if c.onset is not None and c.score >= 0.25:
+            events.append(tl.Event(c.onset, "anomaly", c.service,
+                                   f"{c.service}: first anomalies ({', '.join(c.signals[:4])})", 1 + rank))
+    for name, anomalies in inv.anomalies.items():
+        for a in anomalies:
+            if a.direction == "missing":
+                events.append(tl.Event(a.onset, "silence", name, f"{name} stopped reporting telemetry", 1))
+    top = {c.service for c in candidates[:2]}
+    for name in top:
+        ev = inv.log_evidence.get(name)
+        for template, category, first, count in (ev.new_patterns if ev else [])[:3]:
+            events.append(tl.Event(first, "log", name, text(f"new {category} errors in {name} ({count}x): {template}",
+                                                            200), 3))
+    for p in state.proposals:
+        if p.incident == state.incident:
+            events.append(tl.Event(end, "proposal", p.service, f"proposed {p.kind} of {p.service}: {p.command}", 4))
+    return events
+
+
+def register(server: MCPServer, state: ServerState) -> None:
+    @server.tool(title="Generate incident timeline", annotations=READ_ONLY)
+    @tool_body
+    def generate_timeline(
+        window_minutes: WindowMinutes = 60,
+        end_time: EndTime = None,
+        limit: Annotated[int, Field(ge=1, le=200)] = 20,
+    ) -> TimelineResult:
+        """One chronological timeline of changes, first alerts per service, anomaly onsets of the
+        likeliest causes, telemetry going silent, new error patterns and recorded proposals.
+        When there are more than `limit` events the most telling ones are kept."""
+        backend = state.telemetry()
+        start, end = time_window(backend, window_minutes, end_time)
+        kept, total = tl.build(collect_events(state, start, end), limit)
+        return TimelineResult(window=window_model(start, end), total_events=total, truncated=total > len(kept),
+                              events=[TimelineEvent(time=iso(e.time), kind=e.kind, service=e.service, event=e.text)
+                                      for e in kept])
+
+    @server.tool(title="Format incident report", annotations=READ_ONLY)
+    @tool_body
+    def format_incident_report(
+        title: Annotated[str, Field(min_length=3, max_length=200)],
+        severity: Literal["P1", "P2", "P3", "P4"],
+        summary: Annotated[str, Field(min_length=3, max_length=2000)],
+        root_cause_service: Annotated[str | None, Field(max_length=100)] = None,
+        root_cause: Annotated[str | None, Field(max_length=2000, description="what failed and why")] = None,
+        fault_type: Annotated[str | None, Field(max_length=60)] = None,
+        status: Annotated[str, Field(max_length=40)] = "mitigation proposed",
+        window_minutes: WindowMinutes = 60,
+        end_time: EndTime = None,
+    ) -> ReportResult:
+        """Render an incident report in Markdown from your findings plus what the server knows:
+        affected services, the timeline, and the remediation proposals recorded so far."""
+        backend = state.telemetry()
+        start, end = time_window(backend, window_minutes, end_time)
+        inv = state.investigation(start, end)
+        kept, _ = tl.build(collect_events(state, start, end), 12)
+        affected = sorted({n for n, an in inv.anomalies.items()
+                           if any(a.score >= 0.3 and a.direction != "down" for a in an)})
+        proposals = [p for p in state.proposals if p.incident == state.incident]
+        remediation = [f"{p.kind} {p.service} (risk {p.risk}, needs approval): {p.command}" for p in proposals]
+        lines = [f"# {text(title, 200)}", "", f"**Severity:** {severity}  ", f"**Status:** {text(status, 40)}  ",
+                 f"**Window:** {iso(start)} to {iso(end)}", "", "## Summary", text(summary, 2000), ""]
+        if root_cause_service or root_cause:
+            lines += ["## Root cause", f"**Service:** {root_cause_service or 'unknown'}  "
+                      + (f"**Fault:** {fault_type}" if fault_type else ""), text(root_cause or "", 2000), ""]
+        lines += ["## Affected services", ", ".join(affected) or "none detected", "", "## Timeline"]
+        lines += [f"- {iso(e.time)} [{e.kind}] {e.text}" for e in kept] or ["- no events"]
+        lines += ["", "## Remediation (proposed, not executed)"]
+        lines += [f"- {r}" for r in remediation] or ["- none recorded"]
+        return ReportResult(markdown="\n".join(lines), affected_services=affected, remediation=remediation,
+                            timeline=[TimelineEvent(time=iso(e.time), kind=e.kind, service=e.service, event=e.text)
+                                      for e in kept])

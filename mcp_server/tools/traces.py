@@ -1,0 +1,148 @@
+"""Distributed traces: summaries first (where failures originate, what is slow), spans on request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from telemetry.timefmt import iso
+
+from ..analysis.traces import group_traces, summarize
+from ..state import ServerState
+from .common import (READ_ONLY, Cursor, EndTime, Page, Window, WindowMinutes, check_service, paginate, text,
+                     time_window, tool_body, window_model)
+
+MAX_SPANS_PER_TRACE = 40
+MAX_TRACES_WITH_SPANS = 5
+
+
+class OriginItem(BaseModel):
+    service: str
+    failing_traces: int
+    unanswered_calls: int = Field(description="of those, calls to it (or from it) that nobody answered")
+    example: str
+
+
+class ServiceTraceStats(BaseModel):
+    service: str
+    spans: int
+    error_rate: float
+    self_p50_ms: float
+    self_p95_ms: float
+
+
+class SpanItem(BaseModel):
+    span_id: str
+    parent_id: str | None = None
+    service: str
+    operation: str
+    kind: str
+    start: str
+    duration_ms: float
+    error: bool
+    status: str | None = None
+    peer_service: str | None = None
+
+
+class TraceItem(BaseModel):
+    trace_id: str
+    root: str
+    start: str
+    duration_ms: float
+    error: bool
+    error_origin: str | None = None
+    error_message: str | None = None
+    critical_path: list[str]
+    slowest_service: str | None = None
+    span_count: int
+    spans: list[SpanItem] | None = None
+
+
+class TracesResult(BaseModel):
+    window: Window
+    traces_total: int
+    traces_failing: int
+    error_origins: list[OriginItem] = Field(description="where failing traces fail, most first")
+    services: list[ServiceTraceStats] = Field(description="highest span error rate first")
+    traces: list[TraceItem] = Field(description="failing and slowest first")
+    page: Page
+    hint: str | None = None
+
+
+def register(server: MCPServer, state: ServerState) -> None:
+    @server.tool(title="Query traces", annotations=READ_ONLY)
+    @tool_body
+    def query_traces(
+        service: str | None = None,
+        errors_only: bool = False,
+        min_duration_ms: Annotated[float | None, Field(ge=0)] = None,
+        trace_id: Annotated[str | None, Field(max_length=64)] = None,
+        include_spans: bool = False,
+        window_minutes: WindowMinutes = 60,
+        end_time: EndTime = None,
+        limit: Annotated[int, Field(ge=1, le=50)] = 5,
+        cursor: Cursor = None,
+    ) -> TracesResult:
+        """Trace summaries: where failing requests fail (the deepest failing span; calls nobody
+        answered are attributed to whichever side is failing), per-service span error rates and
+        self time, and individual traces (critical path, slowest service). Span detail only
+        with include_spans=true: at most 5 traces per call and 40 spans per trace."""
+        backend = state.telemetry()
+        service = check_service(backend, service)
+        start, end = time_window(backend, window_minutes, end_time)
+        if trace_id:
+            spans = list(backend.trace(trace_id))
+            if not spans:
+                raise ToolError(f"trace_id: no trace {trace_id!r} in the telemetry; take ids from query_logs "
+                                "or from this tool's results")
+            traces = {trace_id: spans}
+        else:
+            traces = group_traces(backend.spans(start, end))
+        inv = state.investigation(start, end)
+        verdicts, stats = inv.trace_analysis if not trace_id else (([], {}))
+        summaries = [summarize(s) for s in traces.values()]
+        failing = sum(1 for s in summaries if s.error)
+        chosen = [s for s in summaries
+                  if (service is None or service in s.services)
+                  and (not errors_only or s.error)
+                  and (min_duration_ms is None or s.duration_ms >= min_duration_ms)]
+        chosen.sort(key=lambda s: (not s.error, -s.duration_ms, s.trace_id))
+        # Full span detail is heavy: at most a handful of traces per call.
+        page, meta = paginate(chosen, min(limit, MAX_TRACES_WITH_SPANS) if include_spans else limit, cursor)
+        service_stats = []
+        for st in stats.values():
+            if st.spans == 0:
+                continue
+            ordered = sorted(st.self_ms)
+            service_stats.append(ServiceTraceStats(
+                service=st.service, spans=st.spans, error_rate=round(st.errors / st.spans, 4),
+                self_p50_ms=round(ordered[len(ordered) // 2], 1),
+                self_p95_ms=round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)))
+        service_stats.sort(key=lambda s: (-s.error_rate, -s.self_p95_ms, s.service))
+        return TracesResult(
+            window=window_model(start, end), traces_total=len(summaries), traces_failing=failing,
+            error_origins=[OriginItem(service=v.service, failing_traces=v.traces,
+                                      unanswered_calls=v.via_unanswered_calls, example=text(v.example_message, 160))
+                           for v in verdicts[:5]],
+            services=service_stats[:8],
+            traces=[_trace_item(s, traces[s.trace_id] if include_spans else None) for s in page],
+            page=meta,
+            hint=None if chosen else "No traces match. Drop filters or widen window_minutes.",
+        )
+
+
+def _trace_item(s, spans) -> TraceItem:
+    item = TraceItem(trace_id=s.trace_id, root=f"{s.root_service} {s.root_operation}", start=iso(s.start),
+                     duration_ms=round(s.duration_ms, 1), error=s.error, error_origin=s.error_origin,
+                     error_message=text(s.error_message, 160) if s.error_message else None,
+                     critical_path=s.critical_path, slowest_service=s.slowest_service, span_count=s.span_count)
+    if spans is not None:
+        ordered = sorted(spans, key=lambda x: x.start)[:MAX_SPANS_PER_TRACE]
+        item.spans = [SpanItem(span_id=x.span_id, parent_id=x.parent_id, service=x.service, operation=x.operation,
+                               kind=x.kind, start=iso(x.start), duration_ms=round(x.duration_ms, 2), error=x.error,
+                               status=text(x.status_message, 160) if x.status_message else None,
+                               peer_service=x.peer_service) for x in ordered]
+    return item

@@ -1,0 +1,93 @@
+"""The server over real transports: a stdio subprocess and a streamable-HTTP server."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from tests.conftest import ROOT
+from tests.server_helpers import DEFAULT_ARGS, ORIGINAL_TOOLS
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def _stdio(*args: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", "mcp_server.cli", *args], cwd=str(ROOT))
+
+
+async def test_every_tool_over_a_stdio_subprocess():
+    async with Client(_stdio("--scenario", "cpu_spike", "--seed", "4")) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        assert set(ORIGINAL_TOOLS) <= set(names)
+        for name in names:
+            args = dict(DEFAULT_ARGS.get(name, {}))
+            if "service" in args:
+                args["service"] = "payment-service"
+            if name in ("propose_rollback", "load_scenario"):
+                continue  # checked below, after the ranking
+            result = await client.call_tool(name, args)
+            assert not result.is_error, f"{name}: {result.content[0].text}"
+        ranked = json.loads((await client.call_tool("correlate_signals", {})).content[0].text)
+        assert ranked["candidates"][0]["service"] == "payment-service"
+        rollback = await client.call_tool("propose_rollback", {"service": "payment-service", "reason": "test it"})
+        assert not rollback.is_error
+        switched = await client.call_tool("load_scenario", {"preset": "memory_leak"})
+        assert not switched.is_error
+
+
+async def test_stdio_server_rejects_a_bad_scenario_cleanly():
+    proc = subprocess.run([sys.executable, "-m", "mcp_server.cli", "--scenario", "nope"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert "unknown scenario 'nope'" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout == ""  # stdout belongs to the protocol
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_server():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_server.cli", "--transport", "streamable-http",
+                             "--port", str(port), "--scenario", "network_partition"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode())
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/mcp"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+async def test_streamable_http_transport(http_server):
+    async with Client(http_server) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        assert set(ORIGINAL_TOOLS) <= set(names)
+        ranked = json.loads((await client.call_tool("correlate_signals", {})).content[0].text)
+        assert ranked["candidates"][0]["service"] == "inventory-service"
+        bad = await client.call_tool("query_metrics", {"service": "nope"})
+        assert bad.is_error and "Known services" in bad.content[0].text
+        status = json.loads((await client.call_tool("get_backend_status", {})).content[0].text)
+        assert status["reachable"] is True
