@@ -1,13 +1,187 @@
-"""`aiops-agent`: investigate an incident with six agents over MCP."""
+"""`aiops-agent`: investigate incidents from the command line.
+
+    aiops-agent                         interactive scenario menu (on a terminal)
+    aiops-agent run SCENARIO            investigate a preset (or --scenario-file PATH)
+    aiops-agent scenarios               list presets and fault types
+    aiops-agent eval                    score the analyst on a fault matrix
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aiops-agent",
+                                     description="Investigate an incident with six agents over the aiops MCP server.")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="investigate one incident")
+    run.add_argument("scenario", nargs="?", help="preset name (see `aiops-agent scenarios`)")
+    run.add_argument("--scenario-file", metavar="PATH", help="scenario spec (.json or .toml)")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--model", help="'offline' (rule-based analyst) or a model id for the OpenRouter endpoint")
+    run.add_argument("--server-url", metavar="URL", help="use a running aiops-mcp (streamable HTTP) instead of "
+                                                         "spawning one")
+    run.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    run.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
+    run.add_argument("--quiet", action="store_true", help="print only the report")
+    sub.add_parser("scenarios", help="list presets and fault types")
+    from .eval.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("aiops-agent: the agent client is not built yet; see README.md", file=sys.stderr)
-    return 2
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            return interactive()
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "scenarios":
+        return list_scenarios()
+    if args.command == "eval":
+        from .eval.cli import run_eval
+
+        return run_eval(args)
+    return run_command(args)
+
+
+def list_scenarios(stream=sys.stdout) -> int:
+    from simulators import FAULT_TYPES, PRESET_NAMES, preset_description
+
+    print("Presets:", file=stream)
+    for name in PRESET_NAMES:
+        print(f"  {name:24s} {preset_description(name)}", file=stream)
+    print("\nFault types for custom specs:\n  " + ", ".join(FAULT_TYPES), file=stream)
+    return EXIT_OK
+
+
+def _check_scenario(args) -> str | None:
+    """Validate the scenario before spawning anything; returns an error message or None."""
+    from simulators import PRESET_NAMES, SpecError, load_spec
+
+    if args.scenario and args.scenario_file:
+        return "give a preset name or --scenario-file, not both"
+    if args.scenario_file:
+        try:
+            load_spec(args.scenario_file)
+        except SpecError as exc:
+            return str(exc)
+        return None
+    if args.scenario is None:
+        return None if args.server_url else "which scenario? give a preset name or --scenario-file (see `aiops-agent scenarios`)"
+    if args.scenario not in PRESET_NAMES:
+        return f"unknown scenario {args.scenario!r}; presets: {', '.join(PRESET_NAMES)}"
+    return None
+
+
+def run_command(args) -> int:
+    from .config import load_settings
+
+    problem = _check_scenario(args)
+    if problem:
+        print(f"aiops-agent: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = load_settings(args.model)
+    except ValueError as exc:
+        print(f"aiops-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(_run(args, settings))
+
+
+async def _run(args, settings) -> int:
+    from .pipeline import InvestigationError, connect, investigate
+    from .progress import Progress
+    from .report import render_markdown
+
+    server = connect(scenario=args.scenario, scenario_file=args.scenario_file, seed=args.seed,
+                     server_url=args.server_url)
+    try:
+        async with server:
+            if args.server_url and (args.scenario or args.scenario_file):
+                await _load_remote(server, args)
+            outcome = await investigate(server, settings, Progress(quiet=args.quiet))
+    except InvestigationError as exc:
+        print(f"\naiops-agent: investigation stopped: {exc}", file=sys.stderr)
+        path = _write(exc.partial, args.json or f"aiops-findings-{exc.partial.incident_id}.json", args.markdown)
+        print(f"aiops-agent: findings so far saved to {path}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # cannot start or reach the server
+        print(f"aiops-agent: cannot reach the MCP server: {_explain(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(outcome.report)
+    _write(outcome.report, args.json, args.markdown)
+    return EXIT_OK
+
+
+async def _load_remote(server, args) -> None:
+    from simulators import load_spec
+
+    arguments = ({"spec": load_spec(args.scenario_file).model_dump(mode="json")} if args.scenario_file
+                 else {"preset": args.scenario})
+    if args.seed is not None:
+        arguments["seed"] = args.seed
+    result = await server.call_tool("load_scenario", arguments)
+    if result.is_error:
+        raise RuntimeError(result.content[0].text)
+
+
+def _write(report, json_path: str | None, markdown_path: str | None) -> str | None:
+    from .report import render_markdown
+
+    if json_path:
+        Path(json_path).write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    if markdown_path:
+        Path(markdown_path).write_text(render_markdown(report), encoding="utf-8")
+    return json_path
+
+
+def _explain(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def interactive(stdin=sys.stdin, stdout=sys.stdout) -> int:
+    from simulators import PRESET_NAMES, preset_description
+
+    while True:
+        print("\nAIOps incident response - choose an incident to investigate:", file=stdout)
+        for i, name in enumerate(PRESET_NAMES, 1):
+            print(f"  {i}. {name:24s} {preset_description(name)}", file=stdout)
+        print("  f. a scenario spec file\n  q. quit", file=stdout)
+        print("> ", end="", file=stdout, flush=True)
+        choice = stdin.readline()
+        if not choice:
+            return EXIT_OK
+        choice = choice.strip().lower()
+        if choice in ("q", "quit", "exit"):
+            return EXIT_OK
+        args = argparse.Namespace(scenario=None, scenario_file=None, seed=None, model=None, server_url=None,
+                                  json=None, markdown=None, quiet=False)
+        if choice == "f":
+            print("spec file path: ", end="", file=stdout, flush=True)
+            args.scenario_file = stdin.readline().strip() or None
+        elif choice.isdigit() and 1 <= int(choice) <= len(PRESET_NAMES):
+            args.scenario = PRESET_NAMES[int(choice) - 1]
+        elif choice in PRESET_NAMES:
+            args.scenario = choice
+        else:
+            print(f"'{choice}' is not on the menu; pick a number, f or q", file=stdout)
+            continue
+        code = run_command(args)
+        if code != EXIT_OK:
+            print(f"(run ended with exit code {code})", file=stdout)
 
 
 if __name__ == "__main__":

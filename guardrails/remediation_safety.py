@@ -55,7 +55,9 @@ def check_proposal(kind: str, service: str, details: dict, command: str | None =
         if isinstance(value, str) and _SHELL_META.search(value):
             reasons.append(f"{key} contains shell metacharacters")
     if kind == "scale":
-        replicas = details.get("replicas")
+        replicas = details.get("replicas", details.get("to_replicas"))
+        if isinstance(replicas, str) and replicas.strip().isdigit():
+            replicas = int(replicas)
         if not isinstance(replicas, int) or isinstance(replicas, bool):
             reasons.append("replicas must be an integer")
         elif replicas < 1:

@@ -99,6 +99,15 @@ class Investigation:
                     if p.first_seen > early and p.count >= 3:
                         ev.new_patterns.append((p.template, p.category, p.first_seen, p.count))
             ev.error_onset = self._log_error_onset(records)
+        warnings: dict[str, list] = {}
+        for r in self.problem_logs:
+            if r.level == "WARN":
+                warnings.setdefault(r.service, []).append(r)
+        for service, records in warnings.items():
+            ev = evidence.setdefault(service, correlation.LogEvidence())
+            for p in log_templates.group(records, self.names):
+                if p.category not in log_templates.DEPENDENCY_CATEGORIES and not p.mentions and p.category != "other":
+                    ev.warning_categories[p.category] = ev.warning_categories.get(p.category, 0) + p.count
         return evidence
 
     def _log_error_onset(self, records) -> float | None:

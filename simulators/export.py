@@ -20,7 +20,7 @@ from pathlib import Path
 
 from telemetry.backend import TelemetryBackend
 from telemetry.records import Alert, Deployment, LogRecord, Span
-from telemetry.timefmt import iso
+from telemetry.timefmt import iso_ms as iso
 
 from .metrics import METRICS
 

@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 
 
 def iso(ts: float) -> str:
-    """`2026-11-26T12:00:00.123Z`; milliseconds only when present."""
+    """`2026-11-26T12:00:00Z`, to the second: what people and models read."""
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(ts: float) -> str:
+    """`2026-11-26T12:00:00.123Z`; milliseconds only when present (exports keep them)."""
     dt = datetime.fromtimestamp(ts, UTC)
     if dt.microsecond:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"

@@ -50,6 +50,7 @@ class LogEvidence:
     dependency_lines: int = 0  # complaints about other services
     mentions: dict[str, int] = field(default_factory=dict)  # other services named in errors
     new_patterns: list[tuple[str, str, float, int]] = field(default_factory=list)  # template, cat, first, n
+    warning_categories: dict[str, int] = field(default_factory=dict)  # own WARN-level complaints
     # peer -> (category, lines, first seen) for calls that never reached the peer
     peer_failures: dict[str, tuple[str, int, float]] = field(default_factory=dict)
 
@@ -192,7 +193,7 @@ def _origin_weight(verdict: OriginVerdict, total: int) -> float:
 def _failure_strength(st: _State) -> None:
     best: dict[str, float] = {}
     onsets = []
-    for a in st.anomalies:
+    for a in sorted(st.anomalies, key=lambda a: (-a.score, a.onset, a.metric)):
         kind = kind_of(a.metric)
         if a.direction == "missing":
             continue
@@ -210,7 +211,8 @@ def _failure_strength(st: _State) -> None:
         if a.score >= 0.3 and a.metric not in SECONDARY_METRICS:
             onsets.append(a.onset)
         st.signals.extend(_metric_signals(a))
-        st.evidence.append(_describe(a))
+        if a.persistent or a.metric not in SECONDARY_METRICS:
+            st.evidence.append(_describe(a))
     missing = [a for a in st.anomalies if a.direction == "missing"]
     if missing:
         since = min(a.onset for a in missing)
@@ -273,8 +275,8 @@ def _log_evidence(st: _State, ev: LogEvidence) -> None:
                 st.onset = ev.error_onset
         else:
             st.evidence.append(f"most error logs ({ev.dependency_lines}/{total}) are about other services")
-    for category, count in ev.own_categories.items():
-        if count >= 2:
+    for category in set(ev.own_categories) | set(ev.warning_categories):
+        if ev.own_categories.get(category, 0) + ev.warning_categories.get(category, 0) >= 2:
             st.signals.append(f"log_{category}")
     new_own = [p for p in ev.new_patterns if p[1] in OWN_LOG_CATEGORIES]
     if new_own and st.onset is not None:

@@ -66,8 +66,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
         cursor: Cursor = None,
     ) -> AlertsResult:
-        """Alerts that fired in the window, most severe first and, within a severity, the
-        earliest first (the first alert to fire is often closest to the cause)."""
+        """Alerts in the window: most severe first, then earliest first (the first alert
+        is often closest to the cause)."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -98,11 +98,11 @@ def register(server: MCPServer, state: ServerState) -> None:
     @tool_body
     def get_service_health_summary(
         service: str | None = None,
-        limit: Annotated[int, Field(ge=1, le=300)] = 25,
+        limit: Annotated[int, Field(ge=1, le=300)] = 10,
         cursor: Cursor = None,
     ) -> HealthResult:
-        """Current status of each service (down, unknown, degraded, healthy; worst first) with
-        its latest error rate, p99 latency, CPU, memory and firing alert count."""
+        """Each service's status now (down, unknown, degraded, healthy; worst first) with its
+        latest error rate, p99 latency, CPU and memory."""
         backend = state.telemetry()
         service = check_service(backend, service)
         first, end = backend.time_range()
@@ -119,6 +119,10 @@ def register(server: MCPServer, state: ServerState) -> None:
                 if recent is not None:
                     latest[metric] = (list(recent.values), list(early.values) if early else [], recent.step)
             h = assess(info.name, latest, [a for a in firing if a.service == info.name])
+            if h.status == "healthy":  # nothing to explain: keep the answer short
+                items.append(ServiceHealthItem(service=h.service, status=h.status, reasons=[],
+                                               firing_alerts=h.firing_alerts))
+                continue
             items.append(ServiceHealthItem(
                 service=h.service, status=h.status, reasons=h.reasons,
                 error_rate=_r(h.error_rate, 4), latency_p99_ms=_r(h.latency_p99_ms, 1),

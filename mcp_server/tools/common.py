@@ -31,10 +31,9 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 PROPOSAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
                            open_world_hint=False)
 
-WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES,
-                                     description="How far back to look, in minutes (default 60).")]
-EndTime = Annotated[str | None, Field(description="End of the window, ISO-8601 (default: latest data).")]
-Cursor = Annotated[str | None, Field(description="`next_cursor` from a previous call, to continue.")]
+WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES)]
+EndTime = Annotated[str | None, Field(description="ISO-8601; default: latest data")]
+Cursor = str | None  # the previous page's next_cursor
 
 T = TypeVar("T")
 
@@ -147,4 +146,5 @@ def tool_body(fn: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
                             "running, try narrower arguments") from exc
 
     wrapper.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
+    wrapper.__doc__ = " ".join((fn.__doc__ or "").split())  # the description, without source indentation
     return wrapper

@@ -39,10 +39,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         end_time: EndTime = None,
         limit: Annotated[int, Field(ge=1, le=10)] = 5,
     ) -> CorrelationResult:
-        """Rank likely root-cause services using every signal: metric anomalies and their onset
-        order, the dependency graph (a failing service with healthy dependencies outranks its
-        callers), where failing traces fail, missing telemetry, what the logs blame, traffic
-        that entered at one point, and changes just before the onset."""
+        """Rank likely root-cause services from all signals: anomaly onsets along the dependency
+        graph, trace error origins, silence, log blame, traffic origin, changes before onset."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         candidates = state.investigation(start, end).candidates(limit)

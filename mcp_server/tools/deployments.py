@@ -48,9 +48,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         limit: Annotated[int, Field(ge=1, le=200)] = 8,
         cursor: Cursor = None,
     ) -> ChangesResult:
-        """Deployments and config changes, newest first, with version, previous version (the
-        rollback target), author and notes; config changes show the key and old/new values.
-        Default window: the last 24 hours."""
+        """Deployments and config changes (last 24 h by default), newest first: version,
+        rollback target, author, notes, and the key and old/new value of config changes."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)

@@ -42,8 +42,8 @@ class PatternItem(BaseModel):
     first_seen: str
     last_seen: str
     services: dict[str, int]
-    mentions: list[str] = Field(default_factory=list, description="other services named in these lines")
-    example: str
+    mentions: list[str] | None = Field(None, description="other services named in these lines")
+    example: str | None = Field(None, description="one real line, when it differs from the template")
     example_trace_id: str | None = None
 
 
@@ -83,11 +83,11 @@ def register(server: MCPServer, state: ServerState) -> None:
         trace_id: Annotated[str | None, Field(max_length=64)] = None,
         window_minutes: WindowMinutes = 60,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=200)] = 15,
+        limit: Annotated[int, Field(ge=1, le=200)] = 6,
         cursor: Cursor = None,
     ) -> LogsResult:
-        """Log lines, newest first, at or above `min_level`. Filter by service, substring or
-        trace id. Messages are redacted and shortened; use search_error_patterns for an overview."""
+        """Log lines, newest first, at or above min_level; filter by service, substring or trace
+        id. For an overview use search_error_patterns."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -101,7 +101,7 @@ def register(server: MCPServer, state: ServerState) -> None:
         page, meta = paginate(matched, limit, cursor)
         return LogsResult(
             window=window_model(start, end),
-            logs=[LogLine(time=iso(r.time), service=r.service, level=r.level, message=text(r.message, 240),
+            logs=[LogLine(time=iso(r.time), service=r.service, level=r.level, message=text(r.message, 200),
                           instance=r.instance, trace_id=r.trace_id) for r in page],
             page=meta,
             hint=None if matched else "No matching lines. Try min_level='INFO', drop `contains`, or widen "
@@ -115,12 +115,11 @@ def register(server: MCPServer, state: ServerState) -> None:
         min_level: Literal["WARN", "ERROR", "FATAL"] = "ERROR",
         window_minutes: WindowMinutes = 60,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 8,
+        limit: Annotated[int, Field(ge=1, le=100)] = 5,
         cursor: Cursor = None,
     ) -> PatternsResult:
-        """Group problem log lines into templates (numbers, ids, addresses masked) with counts,
-        first/last seen, services, the other services they name, and a failure category
-        (memory, crash, disk, connection_pool, dns, auth, config, overload, timeout, ...)."""
+        """Problem log lines grouped into templates (variable parts masked): count, first/last
+        seen, services, other services they name, and a failure category."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -132,10 +131,11 @@ def register(server: MCPServer, state: ServerState) -> None:
         return PatternsResult(
             window=window_model(start, end), lines_scanned=scanned,
             patterns=[PatternItem(
-                template=text(p.template, 200), category=p.category, count=p.count,
+                template=text(p.template, 140), category=p.category, count=p.count,
                 first_seen=iso(p.first_seen), last_seen=iso(p.last_seen),
                 services=dict(sorted(p.services.items(), key=lambda kv: -kv[1])[:4]),
-                mentions=sorted(p.mentions)[:5], example=text(p.example, 200),
+                mentions=sorted(p.mentions)[:5] or None,
+                example=text(p.example, 120) if p.example != p.template else None,
                 example_trace_id=p.example_trace_id) for p in page],
             page=meta,
             hint=None if patterns else "No problem lines in this window. Try min_level='WARN' or a longer "
@@ -152,8 +152,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         limit: Annotated[int, Field(ge=1, le=500)] = 10,
         cursor: Cursor = None,
     ) -> LogStatsResult:
-        """Log volume per service and level, each service's error share and whether errors
-        grew in the second half of the window, plus an error-count timeline."""
+        """Log volume per service and level, error share, whether errors grew in the second
+        half of the window, and an error-count timeline."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)

@@ -20,7 +20,7 @@ from .common import (READ_ONLY, Cursor, EndTime, Page, Window, WindowMinutes, ch
 
 class MetricSummary(BaseModel):
     metric: str
-    unit: str
+    unit: str | None = None
     min: float | None = None
     max: float | None = None
     mean: float | None = None
@@ -28,8 +28,8 @@ class MetricSummary(BaseModel):
     last: float | None = None
     baseline: float | None = Field(None, description="median of the first fifth of the window")
     change_pct: float | None = Field(None, description="last vs baseline, percent")
-    samples: int
-    missing: int = Field(description="samples with no data (not scraped)")
+    samples: int | None = None
+    missing: int | None = Field(None, description="samples with no data (not scraped)")
     anomaly: str | None = None
 
 
@@ -37,6 +37,7 @@ class MetricsResult(BaseModel):
     service: str
     window: Window
     summaries: list[MetricSummary]
+    steady: list[str] | None = Field(None, description='metrics that changed less than 10% (metric="all")')
     points: list[tuple[str, float | None]] | None = Field(
         None, description="downsampled (time, mean) pairs for a single metric, oldest first")
 
@@ -95,9 +96,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         end_time: EndTime = None,
         max_points: Annotated[int, Field(ge=0, le=500)] = 20,
     ) -> MetricsResult:
-        """Summary statistics (min/max/mean/p95/last, baseline and change) for one metric of a
-        service with up to `max_points` downsampled points, or for all of its metrics
-        (metric="all", no points). Metric names: see get_backend_status or an error message."""
+        """One metric of a service (min/max/mean/p95/last, baseline, change, downsampled points)
+        or all of its metrics in brief (metric="all")."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         names = list(backend.metric_names())
@@ -106,19 +106,26 @@ def register(server: MCPServer, state: ServerState) -> None:
         start, end = time_window(backend, window_minutes, end_time)
         wanted = names if metric == "all" else [metric]
         summaries = []
+        steady = []
         points = None
         for name in wanted:
             series = backend.metric(service, name, start, end)
             if series is None:
                 continue
             values = list(series.values)
-            summaries.append(_summary(name, series.unit, values, series.start, series.step,
-                                      with_anomaly=name not in STATIC_METRICS))
+            summary = _summary(name, series.unit, values, series.start, series.step,
+                               with_anomaly=name not in STATIC_METRICS, brief=metric == "all")
+            if metric == "all" and name not in STATIC_METRICS and summary.anomaly is None and \
+                    abs(summary.change_pct or 0.0) < 10.0:
+                steady.append(name)  # nothing to say beyond "steady": keeps the overview short
+                continue
+            summaries.append(summary)
             if metric != "all" and max_points:
                 points = _downsample(values, series.start, series.step, max_points)
-        if not summaries:
+        if not summaries and not steady:
             raise ToolError(f"metric: no data for {metric!r} on {service} in this window")
-        return MetricsResult(service=service, window=window_model(start, end), summaries=summaries, points=points)
+        return MetricsResult(service=service, window=window_model(start, end), summaries=summaries,
+                             steady=steady or None, points=points)
 
     @server.tool(title="Detect anomalies", annotations=READ_ONLY)
     @tool_body
@@ -131,9 +138,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         limit: Annotated[int, Field(ge=1, le=200)] = 12,
         cursor: Cursor = None,
     ) -> AnomaliesResult:
-        """Anomalies per service and metric: direction, onset time, baseline taken from before
-        the onset, current level, robust z-score and a 0-1 score. Services that stopped
-        reporting are listed as silent (missing telemetry is itself a signal)."""
+        """Anomalies per service and metric: direction, onset, baseline from before the onset,
+        current level, 0-1 score. Services that stopped reporting are listed as silent."""
         backend = state.telemetry()
         service = check_service(backend, service)
         if metric is not None:
@@ -171,9 +177,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         limit: Annotated[int, Field(ge=1, le=1000)] = 60,
         cursor: Cursor = None,
     ) -> DependenciesResult:
-        """Who calls whom. For a service: its direct callers and callees and everything up- and
-        downstream within `depth`. Without one: the entry points and the edges of the graph.
-        Failures travel upstream (to callers); load travels downstream (to callees)."""
+        """Who calls whom: for a service its callers and callees within depth, otherwise the
+        graph's edges. Failures travel to callers, load to callees."""
         backend = state.telemetry()
         service = check_service(backend, service)
         infos = {s.name: s for s in backend.services()}
@@ -208,7 +213,7 @@ def _walk(start: str, neighbours, depth: int) -> list[str]:
     return sorted(seen, key=lambda n: (seen[n], n))
 
 
-def _summary(name, unit, values, start, step, with_anomaly: bool) -> MetricSummary:
+def _summary(name, unit, values, start, step, with_anomaly: bool, brief: bool = False) -> MetricSummary:
     real = [v for v in values if v == v]
     missing = len(values) - len(real)
     if not real:
@@ -225,6 +230,9 @@ def _summary(name, unit, values, start, step, with_anomaly: bool) -> MetricSumma
         if a is not None:
             note = ("telemetry missing since " + iso(a.onset)) if a.direction == "missing" else (
                 f"{a.direction} since {iso(a.onset)} (score {a.score})")
+    if brief:  # one line per metric when all of them are asked for
+        return MetricSummary(metric=name, last=_round(last), baseline=_round(baseline), change_pct=change,
+                             anomaly=note)
     return MetricSummary(
         metric=name, unit=unit, min=_round(ordered[0]), max=_round(ordered[-1]),
         mean=_round(sum(real) / len(real)), p95=_round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]),

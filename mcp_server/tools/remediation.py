@@ -67,8 +67,7 @@ def register(server: MCPServer, state: ServerState) -> None:
         fault_type: Annotated[str | None, Field(description="e.g. memory_leak, bad_deployment")] = None,
         symptom: Annotated[str | None, Field(max_length=300, description="free text, e.g. 'OOMKilled'")] = None,
     ) -> RunbookResult:
-        """The runbook for a fault type (or the best matches for a symptom): how to confirm,
-        how to mitigate, which remediation kinds fit and what to avoid."""
+        """Runbook for a fault type (or a symptom): confirm, mitigate, fitting actions, avoid."""
         if not fault_type and not symptom:
             raise ToolError("fault_type or symptom: give one; fault types: " + ", ".join(runbooks.RUNBOOKS))
         found = runbooks.find(fault_type, symptom)
@@ -146,8 +145,8 @@ def register(server: MCPServer, state: ServerState) -> None:
         value: Annotated[str, Field(max_length=256)],
         reason: Reason,
     ) -> ProposalResult:
-        """Propose setting one configuration key of a service (for instance reverting a bad
-        change). Keys are identifiers; values are plain tokens without spaces or shell syntax."""
+        """Propose setting one config key of a service (e.g. reverting a bad change); the value
+        is a plain token."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         if not _KEY.match(key):
@@ -167,8 +166,8 @@ def register(server: MCPServer, state: ServerState) -> None:
     @server.tool(title="Propose a rolling restart", annotations=PROPOSAL)
     @tool_body
     def propose_restart(service: str, reason: Reason) -> ProposalResult:
-        """Propose a rolling restart of a service (reclaims leaked memory, reschedules pods away
-        from a bad node). Not a fix for bad code or configuration: those come back on start."""
+        """Propose a rolling restart (reclaims leaked memory, moves pods off a bad node); it does
+        not fix bad code or config."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         command = f"kubectl -n {NAMESPACE} rollout restart deployment/{service}"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from telemetry.timefmt import iso
 
+from ..analysis import correlation
 from ..analysis import timeline as tl
 from ..state import ServerState
 from .common import READ_ONLY, EndTime, Window, WindowMinutes, text, time_window, tool_body, window_model
@@ -31,9 +32,8 @@ class TimelineResult(BaseModel):
 
 
 class ReportResult(BaseModel):
-    markdown: str
+    markdown: str = Field(description="the report; its timeline and remediation sections list the details")
     affected_services: list[str]
-    timeline: list[TimelineEvent]
     remediation: list[str]
 
 
@@ -66,7 +66,8 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
     top = {c.service for c in candidates[:2]}
     for name in top:
         ev = inv.log_evidence.get(name)
-        for template, category, first, count in (ev.new_patterns if ev else [])[:3]:
+        own = [p for p in (ev.new_patterns if ev else []) if p[1] in correlation.OWN_LOG_CATEGORIES]
+        for template, category, first, count in own[:3]:
             events.append(tl.Event(first, "log", name, text(f"new {category} errors in {name} ({count}x): {template}",
                                                             200), 3))
     for p in state.proposals:
@@ -81,11 +82,10 @@ def register(server: MCPServer, state: ServerState) -> None:
     def generate_timeline(
         window_minutes: WindowMinutes = 60,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=200)] = 20,
+        limit: Annotated[int, Field(ge=1, le=200)] = 8,
     ) -> TimelineResult:
-        """One chronological timeline of changes, first alerts per service, anomaly onsets of the
-        likeliest causes, telemetry going silent, new error patterns and recorded proposals.
-        When there are more than `limit` events the most telling ones are kept."""
+        """Chronological incident timeline: changes, first alerts, onsets of the likeliest
+        causes, silence, new error patterns, proposals (most telling kept)."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         kept, total = tl.build(collect_events(state, start, end), limit)
@@ -106,12 +106,12 @@ def register(server: MCPServer, state: ServerState) -> None:
         window_minutes: WindowMinutes = 60,
         end_time: EndTime = None,
     ) -> ReportResult:
-        """Render an incident report in Markdown from your findings plus what the server knows:
-        affected services, the timeline, and the remediation proposals recorded so far."""
+        """Render a Markdown incident report from your findings plus the affected services,
+        timeline and recorded proposals."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         inv = state.investigation(start, end)
-        kept, _ = tl.build(collect_events(state, start, end), 12)
+        kept, _ = tl.build(collect_events(state, start, end), 6)
         affected = sorted({n for n, an in inv.anomalies.items()
                            if any(a.score >= 0.3 and a.direction != "down" for a in an)})
         proposals = [p for p in state.proposals if p.incident == state.incident]
@@ -125,6 +125,4 @@ def register(server: MCPServer, state: ServerState) -> None:
         lines += [f"- {iso(e.time)} [{e.kind}] {e.text}" for e in kept] or ["- no events"]
         lines += ["", "## Remediation (proposed, not executed)"]
         lines += [f"- {r}" for r in remediation] or ["- none recorded"]
-        return ReportResult(markdown="\n".join(lines), affected_services=affected, remediation=remediation,
-                            timeline=[TimelineEvent(time=iso(e.time), kind=e.kind, service=e.service, event=e.text)
-                                      for e in kept])
+        return ReportResult(markdown="\n".join(lines), affected_services=affected, remediation=remediation)

@@ -83,13 +83,11 @@ def register(server: MCPServer, state: ServerState) -> None:
         include_spans: bool = False,
         window_minutes: WindowMinutes = 60,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=50)] = 5,
+        limit: Annotated[int, Field(ge=1, le=50)] = 2,
         cursor: Cursor = None,
     ) -> TracesResult:
-        """Trace summaries: where failing requests fail (the deepest failing span; calls nobody
-        answered are attributed to whichever side is failing), per-service span error rates and
-        self time, and individual traces (critical path, slowest service). Span detail only
-        with include_spans=true: at most 5 traces per call and 40 spans per trace."""
+        """Trace summaries: where failing requests fail (error origins), per-service span error
+        rate and self time, and a few traces. Spans only with include_spans (5 traces max)."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -126,8 +124,8 @@ def register(server: MCPServer, state: ServerState) -> None:
             window=window_model(start, end), traces_total=len(summaries), traces_failing=failing,
             error_origins=[OriginItem(service=v.service, failing_traces=v.traces,
                                       unanswered_calls=v.via_unanswered_calls, example=text(v.example_message, 160))
-                           for v in verdicts[:5]],
-            services=service_stats[:8],
+                           for v in verdicts[:3]],
+            services=service_stats[:4],
             traces=[_trace_item(s, traces[s.trace_id] if include_spans else None) for s in page],
             page=meta,
             hint=None if chosen else "No traces match. Drop filters or widen window_minutes.",

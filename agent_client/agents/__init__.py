@@ -1,0 +1,1 @@
+"""The six agents, one module each: prompt, tools, payload and factory."""

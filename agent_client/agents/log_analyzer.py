@@ -1,0 +1,26 @@
+"""Log Analyzer Agent: which errors, where, since when, and who they blame."""
+
+from agents import Agent
+
+from ..handoffs import findings_handoff
+from ..payloads import LogFindings
+from .common import MUST_USE_TOOLS, RULES
+
+NAME = "Log Analyzer Agent"
+TOOLS = ("query_logs", "search_error_patterns", "get_log_statistics")
+PAYLOAD = LogFindings
+STAGE = "logs"
+
+INSTRUCTIONS = f"""You analyse logs (earlier findings are in the conversation).
+1. get_log_statistics: who logs most errors, and whether errors grew.
+2. search_error_patterns (min_level WARN): errors naming another service (timeouts, refused, upstream
+   5xx) point at that service; errors about itself (exceptions, memory, pool, disk, config, auth,
+   DNS) point at the service that logs them.
+3. query_logs for the most suspicious service.
+Hand off with the error services, top patterns, and services whose errors are their own. {RULES}"""
+
+
+def make_agent(model, mcp_server, next_agent: Agent) -> Agent:
+    return Agent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
+                 handoffs=[findings_handoff(next_agent, PAYLOAD, STAGE)], model_settings=MUST_USE_TOOLS,
+                 reset_tool_choice=False)

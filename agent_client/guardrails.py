@@ -1,0 +1,76 @@
+"""SDK guardrails wired to the shared `guardrails` policies.
+
+* backend readiness: an input guardrail that asks the server, over MCP, whether there is
+  telemetry to investigate, before any agent works;
+* proposal safety: a tool-input guardrail on the MCP server that checks every remediation
+  proposal before it is sent (the run ends if one is unsafe);
+* report safety: an output guardrail on the final report's remediation.
+"""
+
+from __future__ import annotations
+
+import json
+
+from agents import GuardrailFunctionOutput, RunContextWrapper, input_guardrail, output_guardrail
+from agents.tool_guardrails import ToolGuardrailFunctionOutput, ToolInputGuardrailData, tool_input_guardrail
+
+import guardrails as policy
+
+from .context import InvestigationContext
+from .report import IncidentReport
+
+PROPOSAL_KINDS = {"propose_rollback": "rollback", "propose_scaling_action": "scale",
+                  "propose_config_change": "config_change", "propose_restart": "restart"}
+
+
+def backend_ready(mcp_server):
+    @input_guardrail(name="backend_ready", run_in_parallel=False)
+    async def check(ctx: RunContextWrapper, agent, user_input) -> GuardrailFunctionOutput:
+        try:
+            result = await mcp_server.call_tool("get_backend_status", {})
+            status = json.loads(result.content[0].text) if not result.is_error else {
+                "reachable": False, "detail": result.content[0].text}
+        except Exception as exc:  # the server itself is unreachable
+            status = {"reachable": False, "detail": f"{type(exc).__name__}: {exc}"}
+        readiness = policy.assess_readiness(status)
+        if isinstance(ctx.context, InvestigationContext):
+            ctx.context.incident_id = status.get("incident", ctx.context.incident_id)
+            if not readiness.ready:
+                ctx.context.guardrail_message = f"backend not ready: {readiness.reason}"
+        return GuardrailFunctionOutput(output_info=readiness.reason, tripwire_triggered=not readiness.ready)
+
+    return check
+
+
+@tool_input_guardrail(name="proposal_safety")
+def proposal_safety(data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
+    tool = data.context.tool_name
+    kind = PROPOSAL_KINDS.get(tool)
+    if kind is None:
+        return ToolGuardrailFunctionOutput.allow()
+    try:
+        args = json.loads(data.context.tool_arguments or "{}")
+    except json.JSONDecodeError:
+        return ToolGuardrailFunctionOutput.allow()  # the server rejects malformed arguments itself
+    service = str(args.get("service", ""))
+    details = {k: v for k, v in args.items() if k not in ("service", "reason")}
+    verdict = policy.check_proposal(kind, service, details)
+    reasons = list(verdict.reasons) + policy.check_text(str(args.get("reason", "")))
+    if not reasons:
+        return ToolGuardrailFunctionOutput.allow()
+    message = f"unsafe remediation blocked ({tool} on {service or '?'}): {'; '.join(dict.fromkeys(reasons))}"
+    ctx = data.context.context
+    if isinstance(ctx, InvestigationContext):
+        ctx.guardrail_message = message
+    return ToolGuardrailFunctionOutput.raise_exception(output_info=message)
+
+
+@output_guardrail(name="report_safety")
+async def report_safety(ctx: RunContextWrapper, agent, output: IncidentReport) -> GuardrailFunctionOutput:
+    problems = []
+    for item in output.remediation:
+        verdict = policy.check_proposal(item.kind, item.service, item.details, item.command)
+        problems.extend(f"{item.kind} {item.service}: {r}" for r in verdict.reasons)
+    if problems and isinstance(ctx.context, InvestigationContext):
+        ctx.context.guardrail_message = "unsafe remediation in the report: " + "; ".join(problems)
+    return GuardrailFunctionOutput(output_info=problems, tripwire_triggered=bool(problems))

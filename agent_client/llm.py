@@ -1,0 +1,24 @@
+"""The LLM behind the agents: any OpenAI-compatible chat-completions endpoint (OpenRouter by
+default), with timeouts and retries; tracing only when an OpenAI key is configured."""
+
+from __future__ import annotations
+
+import os
+
+from agents import OpenAIChatCompletionsModel, set_tracing_disabled
+from openai import AsyncOpenAI
+
+from .config import Settings
+
+REQUEST_TIMEOUT_SECONDS = 90.0
+MAX_RETRIES = 3
+
+
+def configure_tracing() -> None:
+    set_tracing_disabled(not os.environ.get("OPENAI_API_KEY"))
+
+
+def chat_model(settings: Settings) -> OpenAIChatCompletionsModel:
+    client = AsyncOpenAI(api_key=settings.api_key, base_url=settings.base_url, timeout=REQUEST_TIMEOUT_SECONDS,
+                         max_retries=MAX_RETRIES)
+    return OpenAIChatCompletionsModel(model=settings.model, openai_client=client)

@@ -1,0 +1,73 @@
+"""Typed findings handed from one agent to the next. Each stage adds its own; the next agent
+receives all findings so far, not the raw tool output that produced them."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .schema import Untitled
+
+
+class TriageFindings(Untitled):
+    severity: str = Field(description="P1..P4")
+    firing_alerts: int
+    alerting_services: list[str] = Field(description="most alerts first")
+    unhealthy_services: list[str] = Field(description="down, unknown or degraded")
+    first_alert: str | None = None
+    window_minutes: int = Field(description="covers the first alert plus margin")
+    summary: str
+
+
+class LogFindings(Untitled):
+    error_services: list[str] = Field(description="most errors first")
+    patterns: list[str] = Field(description="'services: category: template (count)'")
+    own_error_services: list[str] = Field(description="errors about themselves, not a dependency")
+    summary: str
+
+
+class MetricsFindings(Untitled):
+    anomalous_services: list[str] = Field(description="earliest onset first")
+    silent_services: list[str]
+    suspect: str | None = None
+    suspect_metrics: list[str] = Field(description="'metric direction since onset'")
+    suspect_replicas: int | None = None
+    suspect_pool_max: int | None = None
+    summary: str
+
+
+class RootCauseFindings(Untitled):
+    service: str | None = Field(description="null when there is no incident")
+    fault_type: str = Field(description="a known fault type or 'none'")
+    confidence: float = Field(ge=0.0, le=1.0)
+    onset: str | None = None
+    candidates: list[str] = Field(description="'service score', best first")
+    evidence: list[str]
+    change: str | None = Field(None, description="change just before the onset")
+    config_key: str | None = None
+    config_old_value: str | None = None
+    summary: str
+
+
+class ProposalRecord(Untitled):
+    id: str
+    kind: str
+    service: str
+    risk: str
+    command: str
+    details: list[str] = Field(default_factory=list, description="'key=value'")
+
+
+class RemediationFindings(Untitled):
+    proposals: list[ProposalRecord] = Field(description="as recorded by the propose tools")
+    runbook: str | None = None
+    rationale: str
+
+
+class Findings(Untitled):
+    """Everything found so far, carried across handoffs."""
+
+    triage: TriageFindings | None = None
+    logs: LogFindings | None = None
+    metrics: MetricsFindings | None = None
+    root_cause: RootCauseFindings | None = None
+    remediation: RemediationFindings | None = None
