@@ -44,12 +44,29 @@ def only_own_tools(ctx, tool) -> bool:
     return tool.name in TOOLS_BY_AGENT.get(ctx.agent.name, ())
 
 
+class _ByNameFilter:
+    """The SDK hands a filter a deep copy of every tool on every turn, so that a filter cannot
+    mutate the cache; ours only reads the name, and the copies were most of the client's time
+    per turn. The filtered tools are still copied before they reach the agent."""
+
+    async def _apply_dynamic_tool_filter(self, tools, run_context, agent):
+        return [t for t in tools if t.name in TOOLS_BY_AGENT.get(agent.name, ())]
+
+
+class _Stdio(_ByNameFilter, MCPServerStdio):
+    pass
+
+
+class _Http(_ByNameFilter, MCPServerStreamableHttp):
+    pass
+
+
 def connect(scenario: str | None = None, scenario_file: str | None = None, seed: int | None = None,
             server_url: str | None = None):
     common = dict(cache_tools_list=True, client_session_timeout_seconds=120, tool_filter=only_own_tools,
                   tool_input_guardrails=[proposal_safety], name="aiops-mcp")
     if server_url:
-        return MCPServerStreamableHttp(params={"url": server_url, "timeout": 30}, **common)
+        return _Http(params={"url": server_url, "timeout": 30}, **common)
     args = ["-m", "mcp_server.cli"]
     if scenario_file:
         args += ["--scenario-file", scenario_file]
@@ -57,7 +74,7 @@ def connect(scenario: str | None = None, scenario_file: str | None = None, seed:
         args += ["--scenario", scenario]
     if seed is not None:
         args += ["--seed", str(seed)]
-    return MCPServerStdio(params={"command": sys.executable, "args": args}, **common)
+    return _Stdio(params={"command": sys.executable, "args": args}, **common)
 
 
 def build_agents(server, settings: Settings) -> Agent:

@@ -52,9 +52,12 @@ class Investigation:
 
     @cached_property
     def _alert_thresholds(self) -> dict[tuple[str, str], float]:
-        """Thresholds from alert descriptions ("metric > value ..."), when the backend has them."""
+        """Thresholds of critical alerts that fired ("metric > value ..."): an operator's own
+        line for "this is an incident", used when the failure began before the window."""
         out = {}
         for a in self.backend.alerts(self.start, self.end):
+            if a.severity != "critical":
+                continue
             parts = a.description.split()
             if len(parts) >= 3 and parts[1] in (">", ">="):
                 try:

@@ -14,7 +14,7 @@ def apply_baseline(tl: Timeline, seed: int, noise: NoiseSpec, table: rngmod.Nois
     for i, (st, prof) in enumerate(zip(tl.states, tl.profiles)):
         r = rngmod.child(seed, "baseline", prof.name)
         bg = noise.background_error_rate * r.uniform(0.5, 1.5)
-        st.err_own = [bg * f for f in table.factors(r, n, 0.6, smooth=True)]
+        st.err_own = [bg * f for f in table.factors(r, n, 0.35, smooth=True)]
         mem, drift = prof.memory_base, r.uniform(-0.4, 0.6) / 3600.0 * tl.step
         st.memory = [mem * f + drift * i for i, f in enumerate(table.factors(r, n, 0.4 * amp, smooth=True))]
         gc = prof.gc_base_ms

@@ -16,7 +16,7 @@ INSTRUCTIONS = f"""You triage a production incident.
 2. get_service_health_summary: what is down or degraded now.
 Hand off with: severity (P1 several services down or critical, P2 a critical alert, P3 warnings, P4
 nothing wrong), alerting and unhealthy services, the earliest alert, and window_minutes covering it
-plus 20 minutes. {RULES}"""
+plus 30 minutes (at least 60). {RULES}"""
 
 
 def make_agent(model, mcp_server, next_agent: Agent, input_guardrails=()) -> Agent:

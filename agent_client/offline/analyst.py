@@ -42,7 +42,9 @@ class OfflineAnalyst(Model):
         view = playbooks.View(findings=findings_from_input(items), results=results,
                               tools={t.name for t in tools})
         step = playbooks.PLAYBOOKS[self.role](view)
-        call_id = f"offline-{self.role}-{len(results) + 1}"
+        made = sum(1 for i in items if (i.get("type") if isinstance(i, dict) else getattr(i, "type", None))
+                   == "function_call")
+        call_id = f"offline-{self.role}-{made + 1}"
         if isinstance(step, playbooks.CallTool):
             item = ResponseFunctionToolCall(id=call_id, call_id=call_id, type="function_call", name=step.name,
                                             arguments=json.dumps(step.arguments, separators=(",", ":")))

@@ -95,7 +95,8 @@ def triage(view: View) -> Step:
     end = _time(alerts.get("window", {}).get("end"))
     start = _time(first["starts_at"]) if first else None
     if start is not None and end is not None:
-        window = int(min(1440, max(30, math.ceil((end - start) / 60) + 20)))
+        # Alerts fire late (a leak alerts near its limit), so look well before the first one.
+        window = int(min(1440, max(DEFAULT_WINDOW, math.ceil((end - start) / 60) + 30)))
     else:
         window = DEFAULT_WINDOW
     critical = {a["service"] for a in firing if a.get("severity") == "critical"}
@@ -263,6 +264,9 @@ def remediation(view: View) -> Step:
     wanted = _proposal(view, service, fault, rc)
     if wanted and not view.done(wanted.name):
         return wanted
+    retry = _retry_scaling(view, wanted)
+    if retry is not None:
+        return retry
     made = view.ok(wanted.name).get("proposal") if wanted else None
     proposals = [ProposalRecord(id=made["id"], kind=made["kind"], service=made["service"], risk=made["risk"],
                                 command=made["command"],
@@ -292,6 +296,17 @@ def _proposal(view: View, service: str, fault: str, rc: dict) -> CallTool | None
                 return CallTool("propose_config_change", {"service": service, "key": key, "value": value,
                                                           "reason": reason})
     return None
+
+
+def _retry_scaling(view: View, wanted: CallTool | None) -> CallTool | None:
+    """The findings may not know the current replica count; the server's refusal says it."""
+    if wanted is None or wanted.name != "propose_scaling_action":
+        return None
+    error = view.results.get(wanted.name, {}).get("error", "")
+    match = re.search(r"already runs (\d+) replicas", error)
+    if not match:
+        return None
+    return CallTool(wanted.name, {**wanted.arguments, "replicas": min(50, 2 * int(match.group(1)))})
 
 
 def _config_target(fault: str, rc: dict, metrics: dict, service: str) -> tuple[str | None, str]:

@@ -225,7 +225,8 @@ def detect(metric: str, values: list[float], start: float, step: float,
     # Fast screen: a series whose whole range is inside the noise floor cannot hold an anomaly.
     ordered = sorted(series)
     lo, hi = ordered[len(ordered) // 50], ordered[-1 - len(ordered) // 50]
-    spread_floor = max(kind.abs_floor, abs(_median(ordered)) * kind.rel_floor)
+    # Relative to the quieter end of the range: the median may itself sit in the anomaly.
+    spread_floor = max(kind.abs_floor, min(abs(lo), abs(hi)) * kind.rel_floor)
     sli = threshold if threshold is not None else SLI_BREACH.get(metric)
     breaching = sli is not None and kind.bad_direction != "down" and hi > sli
     if hi - lo < spread_floor and not breaching:
@@ -267,6 +268,8 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     rel = change_peak / abs(center) if center else math.inf
     if z < Z_THRESHOLD or change_peak < kind.abs_floor or rel < kind.rel_floor:
         return None
+    if kind.min_level is not None and sign > 0 and peak < kind.min_level:
+        return None
     limit = center + sign * Z_THRESHOLD * scale
     tail = series[-max(3, len(series) // 20):]
     persistent = sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
@@ -285,8 +288,8 @@ def _sli_breach(metric, series, start, step, threshold) -> Anomaly | None:
     tail = series[-max(3, len(series) // 20):]
     persistent = sum(v > threshold for v in tail) >= 0.6 * len(tail)
     breach_share = sum(v > threshold for v in series[first:]) / len(series[first:])
-    if breach_share < 0.5:
-        return None
+    if breach_share < 0.8:
+        return None  # hovering around the line is a noisy service, not a failure
     kind = kind_of(metric)
     level = _median(sorted(series[first:]))
     return Anomaly(metric, "up", start + first * step, threshold, _median(sorted(tail)), max(series[first:]),

@@ -207,8 +207,10 @@ def _failure_strength(st: _State) -> None:
         if kind.family not in FAILURE_FAMILIES:
             continue
         weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
+        if not a.persistent:
+            weight *= 0.35  # over before the window ended: a blip, not an ongoing failure
         best[kind.family] = max(best.get(kind.family, 0.0), weight)
-        if a.score >= 0.3 and a.metric not in SECONDARY_METRICS:
+        if a.score >= 0.3 and a.persistent and a.metric not in SECONDARY_METRICS:
             onsets.append(a.onset)
         st.signals.extend(_metric_signals(a))
         if a.persistent or a.metric not in SECONDARY_METRICS:

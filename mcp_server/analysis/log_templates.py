@@ -32,24 +32,24 @@ _CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("crash", r"CrashLoopBackOff|Back-off restarting|exited with code|^panic: failed|Segmentation fault|"
                   r"Application run failed|Fatal error during startup|failed to initiali[sz]e|"
                   r"Readiness probe failed"),
-        ("disk", r"No space left|ENOSPC|Errno 28|could not extend file|Disk usage|storage usage|volume .*full"),
+        ("disk", r"No space left|ENOSPC|could not extend file|Disk usage|storage usage|volume .*full"),
         ("connection_pool", r"connection pool|Connection is not available|too many clients|connection slots|"
                             r"max_client_conn|acquiring connection|pool at capacity|max_connections"),
         ("dns", r"UnknownHost|Name or service not known|EAI_AGAIN|ENOTFOUND|name resolution|no such host|"
-                r"NXDOMAIN|SERVFAIL|lookup \S+ on \S+:53|resolv\.conf|Failed to resolve"),
-        ("auth", r"authenticat|Unauthori[sz]ed|\b401\b|\b403\b|WRONGPASS|Access denied|password|"
+                r"NXDOMAIN|SERVFAIL|lookup \S+ on <ip>|resolv\.conf|Failed to resolve"),
+        ("auth", r"authenticat|Unauthori[sz]ed|Forbidden|WRONGPASS|Access denied|password|"
                  r"certificate (?:verify|has expired)|token signature|invalid client credentials|re-authenticat"),
         ("config", r"configuration|\bconfig\b|invalid value|misconfigured|could not be parsed|"
                    r"Falling back to defaults|invalid setting|Failed to bind properties|environment variable"),
-        ("overload", r"queue full|queue depth|Too Many Requests|\b429\b|rate limit|throttl|shedding load|"
+        ("overload", r"queue full|queue depth|Too Many Requests|rate limit|throttl|shedding load|"
                      r"Worker pool saturated|worker thread|above the provisioned|thread pool"),
         ("network_unreachable", r"connect timed out|Connect timed out|i/o timeout|No route to host|"
                                 r"EHOSTUNREACH|ETIMEDOUT|network is unreachable"),
         ("connection_refused", r"Connection refused|ECONNREFUSED|connection refused"),
         ("connection_reset", r"Connection reset|broken pipe|unexpected EOF|ECONNRESET|retransmission|"
                              r"Incomplete response"),
-        ("timeout", r"timed out|timeout|deadline exceeded|took \d+ms|Slow request|connect latency"),
-        ("upstream_error", r"responded [45]\d\d|HTTP [45]\d\d from|status=[45]\d\d|upstream call failed|"
+        ("timeout", r"timed out|timeout|deadline exceeded|took <num>|Slow request|connect latency"),
+        ("upstream_error", r"responded <num>|HTTP <num> from|status=<num>|upstream call failed|"
                            r"Call to \S+ failed|Upstream \S+ responded"),
         ("code_exception", r"Exception|Error:|Traceback|panic|nil pointer|NoneType|undefined|TypeError|"
                            r"KeyError|IndexError|AttributeError|RangeError|index out of range|Unexpected value"),
@@ -72,9 +72,14 @@ def template_of(message: str) -> str:
 
 
 def categorize(message: str) -> str:
-    head = message.split("\n", 1)[0][:400]
+    """The failure category of a message, decided on its template so that it can be cached
+    per template (the rules never depend on the masked parts)."""
+    return categorize_template(template_of(message))
+
+
+def categorize_template(template: str) -> str:
     for name, pattern in _CATEGORIES:
-        if pattern.search(head):
+        if pattern.search(template):
             return name
     return "other"
 
@@ -94,21 +99,41 @@ class Pattern:
 
 
 class TemplateCache:
-    """Memoises template and category per message text. Messages repeat a lot, and backends
-    that keep telemetry in memory would otherwise re-mask the same lines on every call."""
+    """Memoises the template per message text and the category per template. Messages repeat
+    a lot, and templates far more, so most lines cost two dictionary lookups."""
 
     def __init__(self, max_entries: int = 200_000) -> None:
-        self._cache: dict[str, tuple[str, str]] = {}
+        self._templates: dict[str, str] = {}
+        self._categories: dict[str, str] = {}
+        self._mentions: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._max = max_entries
 
+    def mentions(self, message: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Known service names that appear in a message (as whole names)."""
+        key = (message, names)
+        found = self._mentions.get(key)
+        if found is None:
+            pattern = _names_regex(names)
+            found = tuple(dict.fromkeys(pattern.findall(message))) if pattern is not None else ()
+            if len(self._mentions) >= self._max:
+                self._mentions.clear()
+            self._mentions[key] = found
+        return found
+
     def lookup(self, message: str) -> tuple[str, str]:
-        hit = self._cache.get(message)
-        if hit is None:
-            hit = (template_of(message), categorize(message))
-            if len(self._cache) >= self._max:
-                self._cache.clear()
-            self._cache[message] = hit
-        return hit
+        template = self._templates.get(message)
+        if template is None:
+            template = template_of(message)
+            if len(self._templates) >= self._max:
+                self._templates.clear()
+            self._templates[message] = template
+        category = self._categories.get(template)
+        if category is None:
+            category = categorize_template(template)
+            if len(self._categories) >= self._max:
+                self._categories.clear()
+            self._categories[template] = category
+        return template, category
 
 
 _SHARED_CACHE = TemplateCache()
@@ -119,7 +144,7 @@ def group(records, service_names: list[str] | tuple[str, ...] = (), cache: Templ
     """Group log records (anything with time/service/level/message/trace_id) by template."""
     cache = cache or _SHARED_CACHE
     patterns: dict[str, Pattern] = {}
-    name_pattern = _names_regex(tuple(service_names))
+    names = tuple(service_names)
     for rec in records:
         template, category = cache.lookup(rec.message)
         p = patterns.get(template)
@@ -127,8 +152,9 @@ def group(records, service_names: list[str] | tuple[str, ...] = (), cache: Templ
             p = patterns[template] = Pattern(template, category, first_seen=rec.time, last_seen=rec.time,
                                              example=rec.message.split("\n", 1)[0][:300],
                                              example_trace_id=rec.trace_id)
-            if name_pattern is not None:
-                p.mentions.update(m for m in name_pattern.findall(rec.message) if m != rec.service)
+        if names:
+            # Masking can merge lines that name different services: collect from every line.
+            p.mentions.update(m for m in cache.mentions(rec.message, names) if m != rec.service)
         p.count += 1
         if rec.time < p.first_seen:
             p.first_seen = rec.time

@@ -13,13 +13,16 @@ class MetricKind:
     rel_floor: float  # smallest relative change that can matter
     family: str  # errors | latency | saturation | traffic | availability | network | restarts | other
     weight: float  # how strongly a breach of this metric points at a failing service
+    min_level: float | None = None  # a rise that stays below this is not a failure (e.g. CPU)
 
 
 KINDS: dict[str, MetricKind] = {
-    "error_rate": MetricKind("up", 0.01, 0.5, "errors", 1.0),
-    "latency_p50_ms": MetricKind("up", 5.0, 0.3, "latency", 0.8),
+    # Below a couple of percentage points, error-rate movements are routine noise.
+    "error_rate": MetricKind("up", 0.04, 0.5, "errors", 1.0),
+    "latency_p50_ms": MetricKind("up", 10.0, 0.5, "latency", 0.8),
     "latency_p99_ms": MetricKind("up", 20.0, 0.4, "latency", 0.7),
-    "cpu_percent": MetricKind("up", 12.0, 0.2, "saturation", 0.8),
+    # Saturation is a level: CPU rising from 40% to 60% is traffic, not a failure.
+    "cpu_percent": MetricKind("up", 12.0, 0.2, "saturation", 0.8, min_level=75.0),
     "memory_percent": MetricKind("up", 8.0, 0.12, "saturation", 0.8),
     "gc_pause_ms": MetricKind("up", 30.0, 1.0, "saturation", 0.6),
     "connection_pool_active": MetricKind("up", 5.0, 0.3, "saturation", 0.5),
@@ -40,11 +43,13 @@ DEFAULT_KIND = MetricKind("both", 0.0, 0.3, "other", 0.3)
 STATIC_METRICS = frozenset({"connection_pool_max", "replicas_desired"})
 
 # Service-level objectives used when a backend has no alert rules of its own.
+# Levels that are an incident by themselves, even without a visible change inside the window
+# (the failure began before it). Set well above what a merely noisy service shows.
 SLI_BREACH = {
-    "error_rate": 0.05,
-    "cpu_percent": 90.0,
-    "memory_percent": 92.0,
-    "disk_usage_percent": 92.0,
+    "error_rate": 0.15,
+    "cpu_percent": 95.0,
+    "memory_percent": 95.0,
+    "disk_usage_percent": 95.0,
 }
 
 
