@@ -145,6 +145,18 @@ def _best_hinge(values: list[float], direction: str) -> tuple[int, float] | None
     return best, best_sse
 
 
+def _before_reset(series: list[float], sign: int) -> list[float]:
+    """A sawtooth (memory climbing until an OOM kill, then climbing again) fools a single
+    change point; its first climb, up to the first reset, does not."""
+    n = len(series)
+    peak_at = max(range(n), key=lambda i: series[i] * sign)
+    peak, low = series[peak_at] * sign, min(v * sign for v in series)
+    after = [v * sign for v in series[peak_at:]]
+    if peak_at >= 2 * MIN_SEGMENT and after and min(after) < peak - 0.5 * (peak - low):
+        return series[: peak_at + 1]
+    return series
+
+
 def _change_point(series: list[float], direction: str) -> int | None:
     """Where the series changed: the better of a step fit and a ramp fit."""
     step = _best_split(series, direction)
@@ -160,8 +172,8 @@ def _onset(values: list[float], split: int, center: float, scale: float, sign: i
     """Where the series left the baseline band for good.
 
     The earliest out-of-band sample from which most (85%) of the remaining samples are out
-    of band: an unrelated blip earlier on does not qualify, because the
-    normal stretch after it dilutes the share. If nothing qualifies (the anomaly ended before
+    of band, with no sustained return to normal in between: an unrelated blip earlier on
+    does not qualify. If nothing qualifies (the anomaly ended before
     the window did), walk back from the change point through the out-of-band run instead.
     """
     limit = center + sign * Z_THRESHOLD * scale
@@ -170,8 +182,12 @@ def _onset(values: list[float], split: int, center: float, scale: float, sign: i
     ahead = 8  # the next couple of minutes must mostly be out of band too
     remaining_out = 0
     persistent_from = None
+    inside_run = 0
     for i in range(n - 1, -1, -1):
         remaining_out += out[i]
+        inside_run = 0 if out[i] else inside_run + 1
+        if inside_run > ahead:
+            break  # a sustained return to normal: anything earlier is a separate episode
         if out[i] and remaining_out >= 0.85 * (n - i) and sum(out[i:i + ahead]) >= 0.75 * min(ahead, n - i):
             persistent_from = i
     if persistent_from is not None and n - persistent_from >= 2:
@@ -246,7 +262,7 @@ def detect(metric: str, values: list[float], start: float, step: float,
 
 def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     sign = 1 if direction == "up" else -1
-    split = _change_point(series, direction)
+    split = _change_point(_before_reset(series, sign), direction)
     if split is None:
         return None
     noise_center, noise = _noise_scale(series[:split], kind)

@@ -73,6 +73,7 @@ class _State:
     failure: float = 0.0
     onset: float | None = None
     typical_onset: float | None = None  # median onset of its failure anomalies
+    ongoing: bool = False  # some failure anomaly is still under way at the end of the window
     families: set[str] = field(default_factory=set)
     own_specific: float = 0.0  # 0..1, evidence that only this service can explain
     load_up: Anomaly | None = None
@@ -231,6 +232,7 @@ def _failure_strength(st: _State) -> None:
     st.families = {f for f, v in best.items() if v >= 0.25}
     st.onset = min(onsets) if onsets else min(a.onset for a in st.anomalies)
     st.typical_onset = sorted(onsets)[len(onsets) // 2] if onsets else st.onset
+    st.ongoing = bool(onsets)
     specific = {"saturation": 0.5, "network": 0.7, "restarts": 0.7, "availability": 0.8}
     st.own_specific = max((specific.get(f, 0.0) * min(1.0, best[f] / 0.6) for f in st.families), default=0.0)
 
@@ -337,8 +339,8 @@ def _callers_of(name: str, states: dict[str, _State]) -> list[str]:
 
 
 def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
-    if st.onset is None:
-        return
+    if st.onset is None or (st.anomalies and not st.ongoing):
+        return  # a blip that is already over is not explained by a change
     for c in changes:
         if c.service != st.info.name:
             continue
