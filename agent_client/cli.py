@@ -102,7 +102,6 @@ def run_command(args) -> int:
 async def _run(args, settings) -> int:
     from .pipeline import InvestigationError, connect, investigate
     from .progress import Progress
-    from .report import render_markdown
 
     server = connect(scenario=args.scenario, scenario_file=args.scenario_file, seed=args.seed,
                      server_url=args.server_url)

@@ -52,9 +52,9 @@ def presets() -> bool:
     ok = True
     for name in PRESET_NAMES:
         spec = preset_spec(name, end_time="2026-11-26T12:00:00Z")
-        median, _ = median_seconds(lambda: simulate(spec), repeats=15, warmup=2)
-        sim = simulate(spec)
-        floor, _ = median_seconds(lambda: allocation_floor(sim.store), repeats=15)
+        median, _ = median_seconds(lambda spec=spec: simulate(spec), repeats=15, warmup=2)
+        store = simulate(spec).store
+        floor, _ = median_seconds(lambda store=store: allocation_floor(store), repeats=15)
         ok &= report(f"simulate preset {name}", median * 1000, "ms", target=50, floor=floor * 1000)
     return ok
 

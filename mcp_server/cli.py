@@ -58,7 +58,7 @@ def _export(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"aiops-mcp export: cannot write to {args.out!r}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    for name, path in sorted(files.items()):
+    for _, path in sorted(files.items()):
         print(f"{path}  ({path.stat().st_size:,} bytes)")
     return 0
 

@@ -85,7 +85,6 @@ class Investigation:
         early = self.start + 0.1 * (self.end - self.start)
         for service, records in by_service.items():
             ev = evidence.setdefault(service, correlation.LogEvidence())
-            ev.error_lines = len(records)
             for p in log_templates.group(records, self.names):
                 if p.category in log_templates.DEPENDENCY_CATEGORIES or p.mentions:
                     ev.dependency_lines += p.count

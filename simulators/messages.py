@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from .profiles import ServiceProfile, resource_of
+from .profiles import ServiceProfile
 from .rng import pick, randint
 
 
@@ -38,7 +38,7 @@ def access(r: random.Random, prof: ServiceProfile, op: str, status: int, ms: flo
     if prof.kind in ("database", "cache", "queue"):
         return f"{op} completed in {ms:.1f}ms rows={randint(r, 0, 40)}"
     method, _, path = op.partition(" ")
-    path = path.replace("{id}", str(randint(r, 1000, 999999))).replace("{resource}", pick(r, 
+    path = path.replace("{id}", str(randint(r, 1000, 999999))).replace("{resource}", pick(r,
         ("users", "orders", "items", "carts", "sessions")))
     if prof.stack == "go":
         return f'msg="request handled" method={method} path={path} status={status} duration={ms:.1f}ms'
@@ -218,7 +218,7 @@ def own_failure(r: random.Random, prof: ServiceProfile, cause: str, ms: float) -
         )), None)
     if cause == "config":
         return (pick(r, (
-            "Configuration error: invalid value for {key}".format(key=pick(r, 
+            "Configuration error: invalid value for {key}".format(key=pick(r,
                 ("upstream timeout", "pool size", "retry policy", "cache ttl"))),
             f"Failed to apply configuration: invalid setting (request {_req_id(r)})",
             "Rejecting request: service misconfigured, required setting could not be parsed",

@@ -50,7 +50,7 @@ def build_metrics(tl: Timeline, seed: int, table: rngmod.NoiseTable, noise_level
         r = rngmod.child(seed, "metrics", prof.name)
         silent = st.silent
 
-        def jitter(scale: float) -> list[float]:
+        def jitter(scale: float, r=r) -> list[float]:
             return table.factors(r, n, scale * k)
 
         values: dict[str, list[float]] = {

@@ -85,10 +85,6 @@ def pick(rng: random.Random, seq):
     return seq[int(rng.random() * len(seq))]
 
 
-def hex_id(rng: random.Random, bits: int) -> str:
-    return f"{rng.getrandbits(bits):0{bits // 4}x}"
-
-
 def poisson_count(rng: random.Random, mean: float) -> int:
     """A cheap count with the right mean: floor plus a Bernoulli on the fraction."""
     if mean <= 0:

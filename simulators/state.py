@@ -202,8 +202,8 @@ def propagate_failure(tl: Timeline) -> None:
         # Little's law: connections in use follow in-flight requests.
         k = prof.pool_base_frac * prof.pool_max / (prof.base_rps * prof.healthy_p50_ms / 1000.0)
         pool_max = float(prof.pool_max)
-        active = [pool_max if pinned or (v := k * x * r * l / 1000.0) > pool_max else v
-                  for pinned, x, r, l in zip(st.pool_pinned, st.load, st.reach, st.lat50)]
+        active = [pool_max if pinned or (v := k * x * r * lat / 1000.0) > pool_max else v
+                  for pinned, x, r, lat in zip(st.pool_pinned, st.load, st.reach, st.lat50)]
         st.pool_active = active
         st.pool_wait = [0.4 + (800.0 * (a / pool_max - 0.9) if a > 0.9 * pool_max else 0.0) + extra
                         for a, extra in zip(active, st.pool_wait_add)]

@@ -14,7 +14,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import uvicorn
 from starlette.applications import Starlette

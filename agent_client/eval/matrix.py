@@ -106,7 +106,8 @@ def full() -> list[Case]:
     default = [s["name"] for s in _default_topology()["services"]]
     cases = []
     k = 0
-    for fault, service, severity, seed in itertools.product(FAULT_TYPES, default, SEVERITIES, (1, 2)):
+    for fault, service, severity, _draw in itertools.product(FAULT_TYPES, default, SEVERITIES, (1, 2)):
+        # two draws of every combination: each case gets its own seed, start minute and time of day
         cases.append(_case("full", _fault_spec(fault, service, severity, 1000 + k, k, None)))
         k += 1
     for n, topo_seed, per_fault in ((24, 11, 6), (40, 5, 3)):

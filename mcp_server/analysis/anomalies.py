@@ -317,7 +317,7 @@ def _restarts(values: list[float], start: float, step: float) -> Anomaly | None:
     real = [(i, v) for i, v in enumerate(values) if v == v]
     if len(real) < 2:
         return None
-    first_i, first_v = real[0]
+    first_v = real[0][1]
     onset = None
     for i, v in real[1:]:
         if v > first_v:

@@ -44,7 +44,6 @@ SECONDARY_METRICS = frozenset({"connection_pool_active", "latency_p99_ms"})
 
 @dataclass(slots=True)
 class LogEvidence:
-    error_lines: int = 0
     error_onset: float | None = None  # when error logging rose above its baseline
     own_categories: dict[str, int] = field(default_factory=dict)  # complaints about itself
     dependency_lines: int = 0  # complaints about other services

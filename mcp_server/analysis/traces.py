@@ -29,7 +29,6 @@ class TraceSummary:
     error_message: str
     critical_path: list[str]  # services, root first
     slowest_service: str | None
-    slowest_self_ms: float
 
 
 @dataclass(slots=True)
@@ -38,7 +37,6 @@ class ServiceSpanStats:
     spans: int = 0
     errors: int = 0
     self_ms: list[float] = field(default_factory=list)
-    origin_count: int = 0
 
 
 def group_traces(spans: Iterable) -> dict[str, list]:
@@ -79,7 +77,7 @@ def summarize(trace_spans: Sequence) -> TraceSummary:
             origin_span.peer_service if origin_span.kind == "client" and origin_span.peer_service
             else origin_span.service),
         error_message=origin_span.status_message if origin_span is not None else "",
-        critical_path=path, slowest_service=slowest.service, slowest_self_ms=round(self_ms[slowest.span_id], 1),
+        critical_path=path, slowest_service=slowest.service,
     )
 
 
@@ -163,8 +161,6 @@ def attribute_origins(traces: dict[str, list]) -> tuple[list[OriginVerdict], dic
         blamed = blame(caller, peer, categorize(message))
         origins[blamed].append((when, message))
         via_calls[blamed] += 1
-    for service, items in origins.items():
-        stats.setdefault(service, ServiceSpanStats(service)).origin_count = len(items)
     verdicts = [OriginVerdict(s, len(items), via_calls.get(s, 0), min(items)[1][:200], min(items)[0])
                 for s, items in origins.items()]
     verdicts.sort(key=lambda v: (-v.traces, v.service))

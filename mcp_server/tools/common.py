@@ -21,7 +21,6 @@ from telemetry.timefmt import iso, parse_iso
 
 log = logging.getLogger("aiops_mcp.tools")
 
-DEFAULT_MAX_CHARS = 8_000
 HARD_MAX_CHARS = 100_000
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Page, Window, check_service, paginate, text, time_window,
+from .common import (READ_ONLY, Cursor, Page, Window, check_service, paginate, text, time_window,
                      tool_body, window_model)
 
 
