@@ -130,7 +130,7 @@ def _evaluate(rule: AlertRule, prof: ServiceProfile, s: MetricSeries, end: float
         first = values[0] if n else 0.0
         measured = [values[i] - first for i in range(min(w, n))] + [
             values[i] - values[i - w] for i in range(w, n)]
-        cond = bytes(1 if v >= threshold else 0 for v in measured)
+        cond = bytes([v >= threshold for v in measured])
     else:
         measured = values
         total = sum(values)
@@ -140,7 +140,7 @@ def _evaluate(rule: AlertRule, prof: ServiceProfile, s: MetricSeries, end: float
             if rule.op in ("<", "<=") and min(values) > threshold:
                 return []
         compare = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}[rule.op]
-        cond = bytes(1 if (v == v and compare(v, threshold)) else 0 for v in values)
+        cond = bytes([v == v and compare(v, threshold) for v in values])
     need = max(1, math.ceil(rule.for_seconds / s.step) + 1) if rule.for_seconds else 1
     merge = max(1, round(_MERGE_GAP_SECONDS / s.step))
     runs = _runs(cond)

@@ -32,7 +32,7 @@ def build_logs(tl: Timeline, seed: int, lines_per_minute: float) -> list[LogReco
     return out
 
 
-_CHATTER_VARIANTS = 128  # a power of two: picked with a bit mask
+_CHATTER_VARIANTS = 32  # a power of two: picked with a bit mask
 
 
 def _background(tl: Timeline, i: int, r: random.Random, per_minute: float, out: list) -> None:
@@ -59,7 +59,7 @@ def _background(tl: Timeline, i: int, r: random.Random, per_minute: float, out: 
         t_abs = tl.start + t * step
         for _ in range(count):
             bits = bits32(32)  # one draw split three ways: variant, instance, time offset
-            level, logger, message = variants[bits & 127]
+            level, logger, message = variants[bits & (_CHATTER_VARIANTS - 1)]
             append(LogRecord(t_abs + (bits >> 15) * tick, name, level, message,
                              instances[((bits >> 7) & 255) % n_inst], logger))
 

@@ -115,7 +115,7 @@ class VolumeSpec(_Strict):
 
     entry_requests_per_second: float = Field(default=250.0, gt=0, le=100_000)
     log_lines_per_minute: float = Field(default=4.0, ge=0, le=10_000)
-    traces_per_minute: float = Field(default=8.0, ge=0, le=10_000)
+    traces_per_minute: float = Field(default=6.0, ge=0, le=10_000)
 
 
 class ScenarioSpec(_Strict):

@@ -33,7 +33,8 @@ FAULT_CAUSE = {
 }
 _STATUS = {"exception": 500, "oom": 500, "overload": 503, "pool": 500, "timeout": 504, "reset": 502,
            "disk": 500, "config": 500, "auth": 401, "crash": 503, "background": 500}
-ACCESS_LOG_SHARE = 0.25
+ACCESS_LOG_SHARE = 0.2
+_OK_ATTRIBUTES = {"http.status_code": 200}
 
 
 def own_cause(tl: Timeline, i: int, t: int, r: random.Random) -> str:
@@ -59,7 +60,7 @@ class TraceBuilder:
         self.spans: list[Span] = []
         self.logs: list[LogRecord] = []
         self.ops = [messages.operations(p) for p in tl.profiles]
-        normal = rngmod.noise_table().normal_sample[:256]
+        normal = rngmod.noise_table().normal_sample[:64]
         # Per-service log-normal factors for own processing time, drawn by index.
         self.spread = [[math.exp(math.log(max(p.tail_ratio, 1.5)) / 2.326 * z) for z in normal]
                        for p in tl.profiles]
@@ -147,7 +148,7 @@ class TraceBuilder:
                 self.logs.append(LogRecord(end, prof.name, "ERROR", message, rngmod.pick(r, prof.instances),
                                            "http", trace_id, span_id, stack))
         else:
-            attrs = {"http.status_code": 200}
+            attrs = _OK_ATTRIBUTES  # shared and never mutated: most spans succeed
             status_message = ""
             if logs_on:
                 if elapsed > self.slow_ms[i] and rand() < 0.5:
