@@ -35,9 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "export":
         return _export(args)
+    if args.scenario and args.scenario_file:
+        print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
+        return 2
+    # Start generating the incident before importing the MCP SDK: the two overlap.
+    from .backends.simulated import SimulatedBackend
+
+    backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed)
     from .server import serve
 
-    return serve(args)
+    return serve(args, backend)
 
 
 def _export(args: argparse.Namespace) -> int:

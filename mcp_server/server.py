@@ -76,27 +76,24 @@ def _drop_null(prop: dict) -> dict:
 
 def simulator_state(scenario: str | None = None, scenario_file: str | None = None,
                     seed: int | None = None) -> ServerState:
-    from simulators import resolve_spec
-
+    """A state on the simulator backend; raises SpecError for an invalid scenario."""
     from .backends.simulated import SimulatedBackend
 
-    return ServerState(backend=SimulatedBackend(resolve_spec(scenario, scenario_file, seed)))
+    backend = SimulatedBackend.from_args(scenario, scenario_file, seed)
+    if (error := backend.wait_for_spec()) is not None:
+        raise error
+    return ServerState(backend=backend)
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, backend) -> int:
+    """Serve `backend` (already generating its incident in the background)."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from simulators import SpecError
-
-    if args.scenario and args.scenario_file:
-        print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
-        return 2
-    try:
-        state = simulator_state(args.scenario, args.scenario_file, args.seed)
-    except SpecError as exc:
-        print(f"aiops-mcp: {exc}", file=sys.stderr)
-        return 2
+    state = ServerState(backend=backend)
     server = build_server(state)
+    if (error := backend.wait_for_spec()) is not None:
+        print(f"aiops-mcp: {error}", file=sys.stderr)
+        return 2
     try:
         if args.transport == "stdio":
             server.run("stdio")

@@ -22,7 +22,8 @@ STATE_TOOLS = ("load_scenario",)
 
 
 def make_server(preset: str = "deployment_regression", seed: int | None = None):
-    state = ServerState(backend=SimulatedBackend(preset_spec(preset, seed=seed, end_time=FIXED_END)))
+    spec = preset_spec(preset, seed=seed, end_time=FIXED_END)
+    state = ServerState(backend=SimulatedBackend(lambda: spec))
     return build_server(state), state
 
 

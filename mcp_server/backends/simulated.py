@@ -17,20 +17,46 @@ class SimulatedBackend:
 
     name = "simulator"
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec_factory) -> None:
+        """`spec_factory` resolves the scenario spec; it runs, with the generation, on a
+        background thread, so that importing the simulator and generating the incident overlap
+        with the server's own start-up."""
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self._spec_ready = threading.Event()
         self._error: BaseException | None = None
+        self.spec_error: Exception | None = None
         self._sim = None
-        self._spec = spec
+        self._spec = None
         self.source = "preset"
-        threading.Thread(target=self._generate, args=(spec,), daemon=True, name="simulate").start()
+        threading.Thread(target=self._generate, args=(spec_factory,), daemon=True, name="simulate").start()
 
-    def _generate(self, spec) -> None:
-        from simulators import simulate
+    @classmethod
+    def from_args(cls, scenario: str | None, scenario_file: str | None, seed: int | None) -> SimulatedBackend:
+        def resolve():
+            from simulators import resolve_spec
 
+            return resolve_spec(scenario, scenario_file, seed)
+
+        return cls(resolve)
+
+    def wait_for_spec(self) -> Exception | None:
+        """Block until the spec is resolved; return the error that made it invalid, if any."""
+        self._spec_ready.wait()
+        return self.spec_error
+
+    def _generate(self, spec_factory) -> None:
         try:
-            sim = simulate(spec)
+            try:
+                self._spec = spec_factory()
+            except Exception as exc:  # an invalid spec: reported by wait_for_spec
+                self.spec_error = exc
+                return
+            finally:
+                self._spec_ready.set()
+            from simulators import simulate
+
+            sim = simulate(self._spec)
         except BaseException as exc:  # reported on first use
             self._error = exc
         else:
@@ -57,6 +83,7 @@ class SimulatedBackend:
 
     @property
     def incident_id(self) -> str:
+        self._spec_ready.wait()
         spec = self._spec
         digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:10]
         return f"inc-{digest}"
