@@ -17,7 +17,7 @@ from telemetry.backend import TelemetryBackend
 from .analysis import correlation, log_templates
 from .analysis.anomalies import Anomaly, detect
 from .analysis.metric_kinds import STATIC_METRICS
-from .analysis.traces import attribute_origins, group_traces
+from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
 
 ERROR_LEVELS = ("ERROR", "FATAL")
 PATTERN_LEVELS = ("WARN", "ERROR", "FATAL")
@@ -33,22 +33,26 @@ class Investigation:
     # -- metrics --------------------------------------------------------------------
     @cached_property
     def anomalies(self) -> dict[str, list[Anomaly]]:
-        thresholds = self._alert_thresholds
         out: dict[str, list[Anomaly]] = {}
         for service in self.names:
-            found = []
-            for metric in self.backend.metric_names():
-                if metric in STATIC_METRICS:
-                    continue
-                series = self.backend.metric(service, metric, self.start, self.end)
-                if series is None or len(series.values) < 8:
-                    continue
-                a = detect(metric, list(series.values), series.start, series.step,
-                           thresholds.get((service, metric)))
-                if a is not None:
-                    found.append(a)
+            found = [a for metric in self.backend.metric_names()
+                     if (a := self.anomaly(service, metric)) is not None]
             out[service] = _collapse_missing(found)
         return out
+
+    def anomaly(self, service: str, metric: str) -> Anomaly | None:
+        """The anomaly of one series in the window (memoised: query_metrics and
+        detect_anomalies share the work)."""
+        key = ("anomaly", service, metric)
+        if key not in self._memo:
+            found = None
+            if metric not in STATIC_METRICS:
+                series = self.backend.metric(service, metric, self.start, self.end)
+                if series is not None and len(series.values) >= 8:
+                    found = detect(metric, list(series.values), series.start, series.step,
+                                   self._alert_thresholds.get((service, metric)))
+            self._memo[key] = found
+        return self._memo[key]
 
     @cached_property
     def _alert_thresholds(self) -> dict[tuple[str, str], float]:
@@ -125,8 +129,16 @@ class Investigation:
 
     # -- traces -----------------------------------------------------------------------
     @cached_property
+    def traces(self) -> dict[str, list]:
+        return group_traces(self.backend.spans(self.start, self.end))
+
+    @cached_property
+    def trace_summaries(self) -> list[TraceSummary]:
+        return [summarize(spans) for spans in self.traces.values()]
+
+    @cached_property
     def trace_analysis(self):
-        return attribute_origins(group_traces(self.backend.spans(self.start, self.end)))
+        return attribute_origins(self.traces)
 
     # -- everything ---------------------------------------------------------------------
     def candidates(self, limit: int = 5) -> list[correlation.Candidate]:

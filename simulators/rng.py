@@ -47,8 +47,8 @@ class NoiseTable:
         table = self._factors.get(key)
         if table is None:
             src = self._smooth if smooth else self._white
-            table = [f if f > 0.05 else 0.05 for f in [1.0 + scale * z for z in src]]
-            self._factors[key] = table
+            half = [f if (f := 1.0 + scale * z) > 0.05 else 0.05 for z in src[:_TABLE_SIZE]]
+            table = self._factors[key] = half + half
         return self._take(table, rng, n)
 
     def white(self, rng: random.Random, n: int) -> list[float]:

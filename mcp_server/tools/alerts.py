@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from mcp.server.mcpserver import MCPServer
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..analysis.health import STATUS_ORDER, assess
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Page, Window, WindowMinutes, check_service, paginate,
-                     text, time_window, tool_body, window_model)
+from ..tool_registry import ToolCollector
+from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
+                     time_window, tool_body, window_model)
 
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
-class AlertItem(BaseModel):
+class AlertItem(Output):
     name: str
     service: str
     severity: str
@@ -27,7 +27,7 @@ class AlertItem(BaseModel):
     summary: str
 
 
-class AlertsResult(BaseModel):
+class AlertsResult(Output):
     window: Window
     firing: int
     by_service: dict[str, int] = Field(description="firing alerts per service")
@@ -36,7 +36,7 @@ class AlertsResult(BaseModel):
     hint: str | None = None
 
 
-class ServiceHealthItem(BaseModel):
+class ServiceHealthItem(Output):
     service: str
     status: Literal["healthy", "degraded", "down", "unknown"]
     reasons: list[str]
@@ -47,14 +47,14 @@ class ServiceHealthItem(BaseModel):
     firing_alerts: int
 
 
-class HealthResult(BaseModel):
+class HealthResult(Output):
     as_of: str
     counts: dict[str, int]
     services: list[ServiceHealthItem]
     page: Page
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Fetch active alerts", annotations=READ_ONLY)
     @tool_body
     def fetch_active_alerts(

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails import sanitize
 from telemetry.backend import BackendError, TelemetryBackend
@@ -37,14 +37,21 @@ Cursor = str | None  # the previous page's next_cursor
 T = TypeVar("T")
 
 
-class Page(BaseModel):
+class Output(BaseModel):
+    """Base of tool results. Their validators are built on first use, not at import: start-up
+    is on the critical path of every MCP host that spawns the server."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Page(Output):
     returned: int
     total: int
     truncated: bool
     next_cursor: str | None = None
 
 
-class Window(BaseModel):
+class Window(Output):
     start: str
     end: str
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import READ_ONLY, EndTime, Window, WindowMinutes, text, time_window, tool_body, window_model
+from ..tool_registry import ToolCollector
+from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool_body, window_model
 
 # Below this score nothing in the window looks like an incident.
 INCIDENT_THRESHOLD = 0.25
 
 
-class CandidateItem(BaseModel):
+class CandidateItem(Output):
     service: str
     score: float = Field(description="0-1, relative strength of the evidence")
     onset: str | None = None
@@ -25,13 +25,13 @@ class CandidateItem(BaseModel):
     explained_by: str | None = Field(None, description="a failing dependency that may explain this one")
 
 
-class CorrelationResult(BaseModel):
+class CorrelationResult(Output):
     window: Window
     assessment: str
     candidates: list[CandidateItem] = Field(description="most likely root cause first")
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Correlate signals", annotations=READ_ONLY)
     @tool_body
     def correlate_signals(

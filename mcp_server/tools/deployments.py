@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from mcp.server.mcpserver import MCPServer
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, Page, Window, check_service, paginate, text, time_window,
-                     tool_body, window_model)
+from ..tool_registry import ToolCollector
+from .common import (READ_ONLY, Cursor, Output, Page, Window, check_service, paginate, text, time_window, tool_body,
+                     window_model)
 
 
-class ChangeItem(BaseModel):
+class ChangeItem(Output):
     id: str
     service: str
     time: str
@@ -30,14 +30,14 @@ class ChangeItem(BaseModel):
     config_new: str | None = None
 
 
-class ChangesResult(BaseModel):
+class ChangesResult(Output):
     window: Window
     changes: list[ChangeItem] = Field(description="newest first")
     page: Page
     hint: str | None = None
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Recent deployments", annotations=READ_ONLY)
     @tool_body
     def get_recent_deployments(

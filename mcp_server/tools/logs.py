@@ -5,21 +5,21 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.records import LEVEL_RANK
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Page, Window, WindowMinutes, check_service, paginate,
-                     text, time_window, tool_body, window_model)
+from ..tool_registry import ToolCollector
+from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
+                     time_window, tool_body, window_model)
 
 Level = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
 
-class LogLine(BaseModel):
+class LogLine(Output):
     time: str
     service: str
     level: str
@@ -28,14 +28,14 @@ class LogLine(BaseModel):
     trace_id: str | None = None
 
 
-class LogsResult(BaseModel):
+class LogsResult(Output):
     window: Window
     logs: list[LogLine] = Field(description="newest first")
     page: Page
     hint: str | None = None
 
 
-class PatternItem(BaseModel):
+class PatternItem(Output):
     template: str = Field(description="message with variable parts masked as <num>, <ip>, <hex>, ...")
     category: str
     count: int
@@ -47,7 +47,7 @@ class PatternItem(BaseModel):
     example_trace_id: str | None = None
 
 
-class PatternsResult(BaseModel):
+class PatternsResult(Output):
     window: Window
     lines_scanned: int
     patterns: list[PatternItem]
@@ -55,7 +55,7 @@ class PatternsResult(BaseModel):
     hint: str | None = None
 
 
-class ServiceLogStats(BaseModel):
+class ServiceLogStats(Output):
     service: str
     total: int
     by_level: dict[str, int]
@@ -64,7 +64,7 @@ class ServiceLogStats(BaseModel):
     errors_second_half: int
 
 
-class LogStatsResult(BaseModel):
+class LogStatsResult(Output):
     window: Window
     total: int
     services: list[ServiceLogStats] = Field(description="most errors first")
@@ -73,7 +73,7 @@ class LogStatsResult(BaseModel):
     page: Page
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Query logs", annotations=READ_ONLY)
     @tool_body
     def query_logs(

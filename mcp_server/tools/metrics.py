@@ -5,20 +5,20 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.timefmt import iso
 
-from ..analysis.anomalies import detect
+from ..analysis.anomalies import Anomaly
 from ..analysis.metric_kinds import STATIC_METRICS
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Page, Window, WindowMinutes, check_choice, check_service,
+from ..tool_registry import ToolCollector
+from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_choice, check_service,
                      paginate, time_window, tool_body, window_model)
 
 
-class MetricSummary(BaseModel):
+class MetricSummary(Output):
     metric: str
     unit: str | None = None
     min: float | None = None
@@ -33,7 +33,7 @@ class MetricSummary(BaseModel):
     anomaly: str | None = None
 
 
-class MetricsResult(BaseModel):
+class MetricsResult(Output):
     service: str
     window: Window
     summaries: list[MetricSummary]
@@ -42,7 +42,7 @@ class MetricsResult(BaseModel):
         None, description="downsampled (time, mean) pairs for a single metric, oldest first")
 
 
-class AnomalyItem(BaseModel):
+class AnomalyItem(Output):
     service: str
     metric: str
     direction: Literal["up", "down", "missing"]
@@ -55,7 +55,7 @@ class AnomalyItem(BaseModel):
     persistent: bool
 
 
-class AnomaliesResult(BaseModel):
+class AnomaliesResult(Output):
     window: Window
     anomalies: list[AnomalyItem] = Field(description="highest score first, then earliest onset")
     silent_services: list[str] = Field(description="services whose telemetry stopped in the window")
@@ -63,12 +63,12 @@ class AnomaliesResult(BaseModel):
     hint: str | None = None
 
 
-class DependencyEdge(BaseModel):
+class DependencyEdge(Output):
     caller: str
     callee: str
 
 
-class DependenciesResult(BaseModel):
+class DependenciesResult(Output):
     service: str | None = None
     kind: str | None = None
     callers: list[str] | None = Field(None, description="services that call it (upstream)")
@@ -86,7 +86,7 @@ def _round(v: float | None) -> float | None:
     return round(v, 4) if abs(v) < 100 else round(v, 1)
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Query metrics", annotations=READ_ONLY)
     @tool_body
     def query_metrics(
@@ -105,6 +105,7 @@ def register(server: MCPServer, state: ServerState) -> None:
             check_choice("metric", metric, names + ["all"])
         start, end = time_window(backend, window_minutes, end_time)
         wanted = names if metric == "all" else [metric]
+        inv = state.investigation(start, end)
         summaries = []
         steady = []
         points = None
@@ -113,8 +114,7 @@ def register(server: MCPServer, state: ServerState) -> None:
             if series is None:
                 continue
             values = list(series.values)
-            summary = _summary(name, series.unit, values, series.start, series.step,
-                               with_anomaly=name not in STATIC_METRICS, brief=metric == "all")
+            summary = _summary(name, series.unit, values, inv.anomaly(service, name), brief=metric == "all")
             if metric == "all" and name not in STATIC_METRICS and summary.anomaly is None and \
                     abs(summary.change_pct or 0.0) < 10.0:
                 steady.append(name)  # nothing to say beyond "steady": keeps the overview short
@@ -213,7 +213,7 @@ def _walk(start: str, neighbours, depth: int) -> list[str]:
     return sorted(seen, key=lambda n: (seen[n], n))
 
 
-def _summary(name, unit, values, start, step, with_anomaly: bool, brief: bool = False) -> MetricSummary:
+def _summary(name, unit, values, a: Anomaly | None, brief: bool = False) -> MetricSummary:
     real = [v for v in values if v == v]
     missing = len(values) - len(real)
     if not real:
@@ -225,11 +225,9 @@ def _summary(name, unit, values, start, step, with_anomaly: bool, brief: bool = 
     last = real[-1]
     change = None if not baseline else round(100.0 * (last - baseline) / abs(baseline), 1)
     note = None
-    if with_anomaly:
-        a = detect(name, values, start, step)
-        if a is not None:
-            note = ("telemetry missing since " + iso(a.onset)) if a.direction == "missing" else (
-                f"{a.direction} since {iso(a.onset)} (score {a.score})")
+    if a is not None:
+        note = ("telemetry missing since " + iso(a.onset)) if a.direction == "missing" else (
+            f"{a.direction} since {iso(a.onset)} (score {a.score})")
     if brief:  # one line per metric when all of them are asked for
         return MetricSummary(metric=name, last=_round(last), baseline=_round(baseline), change_pct=change,
                              anomaly=note)

@@ -9,16 +9,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from guardrails import check_proposal
 from guardrails.remediation_safety import MAX_REPLICAS
 
 from .. import runbooks
 from ..state import Proposal, ServerState
-from .common import PROPOSAL, READ_ONLY, check_service, text, tool_body
+from ..tool_registry import ToolCollector
+from .common import PROPOSAL, READ_ONLY, Output, check_service, text, tool_body
 
 NAMESPACE = "prod"
 _VERSION = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:[-+][A-Za-z0-9.]+)?$")
@@ -28,7 +28,7 @@ _VALUE = re.compile(r"^[A-Za-z0-9_.:/@%+=,\-]{0,256}$")
 Reason = Annotated[str, Field(min_length=3, max_length=500, description="why, in one or two sentences")]
 
 
-class RunbookItem(BaseModel):
+class RunbookItem(Output):
     fault_type: str
     title: str
     symptoms: list[str]
@@ -38,12 +38,12 @@ class RunbookItem(BaseModel):
     avoid: list[str]
 
 
-class RunbookResult(BaseModel):
+class RunbookResult(Output):
     runbooks: list[RunbookItem]
     hint: str | None = None
 
 
-class ProposalItem(BaseModel):
+class ProposalItem(Output):
     id: str
     kind: Literal["rollback", "scale", "config_change", "restart"]
     service: str
@@ -55,12 +55,12 @@ class ProposalItem(BaseModel):
     status: str
 
 
-class ProposalResult(BaseModel):
+class ProposalResult(Output):
     proposal: ProposalItem
     note: str = "Recorded for approval. Nothing was executed."
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Look up a runbook", annotations=READ_ONLY)
     @tool_body
     def lookup_runbook(

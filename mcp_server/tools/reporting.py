@@ -4,34 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from mcp.server.mcpserver import MCPServer
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..analysis import correlation
 from ..analysis import timeline as tl
 from ..state import ServerState
-from .common import READ_ONLY, EndTime, Window, WindowMinutes, text, time_window, tool_body, window_model
+from ..tool_registry import ToolCollector
+from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool_body, window_model
 
 FIRST_ALERTS_PER_SERVICE = 2
 
 
-class TimelineEvent(BaseModel):
+class TimelineEvent(Output):
     time: str
     kind: str
     service: str | None = None
     event: str
 
 
-class TimelineResult(BaseModel):
+class TimelineResult(Output):
     window: Window
     events: list[TimelineEvent] = Field(description="oldest first")
     total_events: int
     truncated: bool
 
 
-class ReportResult(BaseModel):
+class ReportResult(Output):
     markdown: str = Field(description="the report; its timeline and remediation sections list the details")
     affected_services: list[str]
     remediation: list[str]
@@ -76,7 +76,7 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
     return events
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Generate incident timeline", annotations=READ_ONLY)
     @tool_body
     def generate_timeline(

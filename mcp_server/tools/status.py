@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import READ_ONLY, tool_body
+from ..tool_registry import ToolCollector
+from .common import READ_ONLY, Output, tool_body
 
 SWITCH = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
-class StatusResult(BaseModel):
+class StatusResult(Output):
     backend: str
     reachable: bool
     incident: str
@@ -28,7 +28,7 @@ class StatusResult(BaseModel):
     detail: str = ""
 
 
-class ScenariosResult(BaseModel):
+class ScenariosResult(Output):
     presets: list[str] = Field(description="names are labels for humans; load one to investigate it")
     fault_types: list[str]
     loaded_incident: str
@@ -46,7 +46,7 @@ def status_of(state: ServerState) -> StatusResult:
                         counts=status.counts, metrics=metrics, detail=status.detail)
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Backend status", annotations=READ_ONLY)
     @tool_body
     def get_backend_status() -> StatusResult:

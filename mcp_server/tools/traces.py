@@ -4,29 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telemetry.timefmt import iso
 
-from ..analysis.traces import group_traces, summarize
+from ..analysis.traces import summarize
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Page, Window, WindowMinutes, check_service, paginate, text,
+from ..tool_registry import ToolCollector
+from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
                      time_window, tool_body, window_model)
 
 MAX_SPANS_PER_TRACE = 40
 MAX_TRACES_WITH_SPANS = 5
 
 
-class OriginItem(BaseModel):
+class OriginItem(Output):
     service: str
     failing_traces: int
     unanswered_calls: int = Field(description="of those, calls to it (or from it) that nobody answered")
     example: str
 
 
-class ServiceTraceStats(BaseModel):
+class ServiceTraceStats(Output):
     service: str
     spans: int
     error_rate: float
@@ -34,7 +34,7 @@ class ServiceTraceStats(BaseModel):
     self_p95_ms: float
 
 
-class SpanItem(BaseModel):
+class SpanItem(Output):
     span_id: str
     parent_id: str | None = None
     service: str
@@ -47,7 +47,7 @@ class SpanItem(BaseModel):
     peer_service: str | None = None
 
 
-class TraceItem(BaseModel):
+class TraceItem(Output):
     trace_id: str
     root: str
     start: str
@@ -61,7 +61,7 @@ class TraceItem(BaseModel):
     spans: list[SpanItem] | None = None
 
 
-class TracesResult(BaseModel):
+class TracesResult(Output):
     window: Window
     traces_total: int
     traces_failing: int
@@ -72,7 +72,7 @@ class TracesResult(BaseModel):
     hint: str | None = None
 
 
-def register(server: MCPServer, state: ServerState) -> None:
+def register(server: ToolCollector, state: ServerState) -> None:
     @server.tool(title="Query traces", annotations=READ_ONLY)
     @tool_body
     def query_traces(
@@ -91,17 +91,19 @@ def register(server: MCPServer, state: ServerState) -> None:
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
+        inv = state.investigation(start, end)
         if trace_id:
             spans = list(backend.trace(trace_id))
             if not spans:
                 raise ToolError(f"trace_id: no trace {trace_id!r} in the telemetry; take ids from query_logs "
                                 "or from this tool's results")
             traces = {trace_id: spans}
+            summaries = [summarize(spans)]
+            verdicts, stats = [], {}
         else:
-            traces = group_traces(backend.spans(start, end))
-        inv = state.investigation(start, end)
-        verdicts, stats = inv.trace_analysis if not trace_id else (([], {}))
-        summaries = [summarize(s) for s in traces.values()]
+            traces = inv.traces
+            summaries = inv.trace_summaries
+            verdicts, stats = inv.trace_analysis
         failing = sum(1 for s in summaries if s.error)
         chosen = [s for s in summaries
                   if (service is None or service in s.services)
