@@ -45,12 +45,34 @@ def only_own_tools(ctx, tool) -> bool:
 
 
 class _ByNameFilter:
-    """The SDK hands a filter a deep copy of every tool on every turn, so that a filter cannot
-    mutate the cache; ours only reads the name, and the copies were most of the client's time
-    per turn. The filtered tools are still copied before they reach the agent."""
+    """Each agent's own tools, listed once per connection.
+
+    The SDK deep-copies tools on every turn so that no caller can mutate its cache; those
+    copies, output schemas and all, were most of the client's time per turn. Here each agent's
+    tools are filtered once, by name, without their output schemas, and each turn copies only
+    those few small tools."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._tools_by_agent: dict[str, list] = {}
 
     async def _apply_dynamic_tool_filter(self, tools, run_context, agent):
         return [t for t in tools if t.name in TOOLS_BY_AGENT.get(agent.name, ())]
+
+    async def list_tools(self, run_context=None, agent=None):
+        if run_context is None or agent is None:
+            return await super().list_tools(run_context, agent)
+        own = self._tools_by_agent.get(agent.name)
+        if own is None:
+            # Agents read only names, descriptions and input schemas; output schemas are the
+            # bulk of every copy.
+            own = self._tools_by_agent[agent.name] = [
+                t.model_copy(update={"output_schema": None}) for t in await super().list_tools(run_context, agent)]
+        return [t.model_copy(deep=True) for t in own]
+
+    def invalidate_tools_cache(self):
+        self._tools_by_agent.clear()
+        super().invalidate_tools_cache()
 
 
 class _Stdio(_ByNameFilter, MCPServerStdio):

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import report
+from benchmarks.common import ECHO_SERVER, report
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL_RUN = r'''
@@ -53,14 +53,6 @@ async def main():
 
 asyncio.run(main())
 '''
-ECHO_SERVER = """
-from mcp.server.mcpserver import MCPServer
-server = MCPServer("echo")
-@server.tool()
-def echo(text: str = "hi") -> str:
-    return text
-server.run()
-"""
 
 
 def _timed(cmd: list[str], env: dict) -> float:

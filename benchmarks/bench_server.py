@@ -23,17 +23,9 @@ from pathlib import Path
 
 from mcp import Client, StdioServerParameters
 
-from benchmarks.common import report
+from benchmarks.common import ECHO_SERVER, report
 
 ROOT = Path(__file__).resolve().parent.parent
-ECHO_SERVER = """
-from mcp.server.mcpserver import MCPServer
-server = MCPServer("echo")
-@server.tool()
-def echo(text: str = "hi") -> str:
-    return text
-server.run()
-"""
 TOOL_ARGS = {
     "query_metrics": {"service": "user-service"},
     "lookup_runbook": {"fault_type": "bad_deployment"},

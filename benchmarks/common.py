@@ -6,6 +6,16 @@ import statistics
 import time
 from collections.abc import Callable
 
+# The floor of the MCP benchmarks: a bare MCPServer with one tool.
+ECHO_SERVER = """
+from mcp.server.mcpserver import MCPServer
+server = MCPServer("echo")
+@server.tool()
+def echo(text: str = "hi") -> str:
+    return text
+server.run()
+"""
+
 
 def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> tuple[float, list[float]]:
     for _ in range(warmup):

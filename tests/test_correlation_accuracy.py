@@ -74,3 +74,25 @@ async def test_every_fault_type_on_default_and_custom_topologies(topology_name):
     rate = 1 - len(misses) / len(cases)
     print(f"\n{topology_name}: top-1 {len(cases) - len(misses)}/{len(cases)} = {rate:.1%}; misses: {misses}")
     assert rate >= 0.95
+
+
+async def test_a_leaf_nobody_can_resolve_outranks_its_only_caller():
+    """One caller, one unreachable leaf, sparse logs: the caller's error rate rises before its
+    first "Failed to resolve" line, yet the leaf, not the caller, is at fault."""
+    topology = {"services": [
+        {"name": "edge", "kind": "gateway", "depends_on": ["orders", "search"]},
+        {"name": "orders", "kind": "service", "depends_on": ["billing", "orders-cache"]},
+        {"name": "search", "kind": "service", "depends_on": ["orders-cache"]},
+        {"name": "billing", "kind": "service", "depends_on": ["ledger-db"]},
+        {"name": "orders-cache", "kind": "cache", "depends_on": []},
+        {"name": "ledger-db", "kind": "database", "depends_on": []}]}
+    srv, _ = make_server()
+    tops = []
+    async with Client(srv) as client:
+        for seed in range(8):
+            spec = {"seed": seed, "duration_minutes": 30, "end_time": "2026-11-18T15:45:00Z", "topology": topology,
+                    "faults": [{"type": "dns_failure", "service": "ledger-db", "start_minute": 11,
+                                "severity": "critical"}],
+                    "noise": {"background_error_rate": 0.03}, "volume": {"log_lines_per_minute": 2}}
+            tops.append((await _top(client, {"spec": spec}))[0])
+    assert tops == ["ledger-db"] * 8

@@ -57,7 +57,7 @@ def test_no_fault_false_positives_and_baselines():
 def test_matrices_cover_every_fault_with_opaque_case_names():
     quick = matrix.quick()
     full = matrix.full()
-    for cases in (quick, full):
+    for cases in (quick, full, matrix.heldout()):
         assert {c.truth_fault for c in cases} >= set(FAULT_TYPES) | {"none"}
         for c in cases:
             assert c.spec["name"] == c.id and c.id.startswith("case-")

@@ -8,7 +8,8 @@ import argparse
 def add_eval_parser(sub) -> None:
     p = sub.add_parser("eval", help="score the analyst on a fault matrix or a folder of specs")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--matrix", choices=("quick", "full"), default=None, help="named case matrix (default quick)")
+    which.add_argument("--matrix", choices=("quick", "full", "heldout"), default=None,
+                       help="named case matrix (default quick)")
     which.add_argument("--specs", metavar="DIR", help="run every spec file (.json/.toml) in a folder")
     p.add_argument("--model", help="'offline' (default) or a model id for the OpenRouter endpoint")
     p.add_argument("--repeat", type=int, default=1, help="run each case N times (variance of LLM models)")

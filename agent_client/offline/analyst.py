@@ -46,20 +46,23 @@ class OfflineAnalyst(Model):
                    == "function_call")
         call_id = f"offline-{self.role}-{made + 1}"
         if isinstance(step, playbooks.CallTool):
-            item = ResponseFunctionToolCall(id=call_id, call_id=call_id, type="function_call", name=step.name,
-                                            arguments=json.dumps(step.arguments, separators=(",", ":")))
+            step = playbooks.CallTools([step])
+        if isinstance(step, playbooks.CallTools):
+            output = [ResponseFunctionToolCall(id=f"offline-{self.role}-{n}", call_id=f"offline-{self.role}-{n}",
+                                               type="function_call", name=c.name,
+                                               arguments=json.dumps(c.arguments, separators=(",", ":")))
+                      for n, c in enumerate(step.calls, made + 1)]
         elif isinstance(step, playbooks.HandOff):
             if not handoffs:
                 raise RuntimeError(f"{self.role}: playbook wants to hand off but the agent has no handoff")
-            item = ResponseFunctionToolCall(id=call_id, call_id=call_id, type="function_call",
-                                            name=handoffs[0].tool_name,
-                                            arguments=step.payload.model_dump_json())
+            output = [ResponseFunctionToolCall(id=call_id, call_id=call_id, type="function_call",
+                                               name=handoffs[0].tool_name, arguments=step.payload.model_dump_json())]
         else:
-            item = ResponseOutputMessage(
+            output = [ResponseOutputMessage(
                 id=call_id, type="message", role="assistant", status="completed",
-                content=[ResponseOutputText(type="output_text", text=step.report.model_dump_json(), annotations=[])])
+                content=[ResponseOutputText(type="output_text", text=step.report.model_dump_json(), annotations=[])])]
         # Requests count model calls; no tokens are spent by the rule-based analyst.
-        return ModelResponse(output=[item], usage=Usage(requests=1), response_id=None)
+        return ModelResponse(output=output, usage=Usage(requests=1), response_id=None)
 
     def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator:
         raise NotImplementedError("the offline analyst does not stream; run without streaming")

@@ -49,6 +49,12 @@ class CallTool:
 
 
 @dataclass
+class CallTools:
+    """Independent calls made at once, as a model makes parallel tool calls."""
+    calls: list[CallTool]
+
+
+@dataclass
 class HandOff:
     payload: BaseModel
 
@@ -58,14 +64,14 @@ class Final:
     report: IncidentReport
 
 
-Step = CallTool | HandOff | Final
+Step = CallTool | CallTools | HandOff | Final
 
 
-def _next_call(view: View, plan: list[tuple[str, dict]]) -> CallTool | None:
-    for name, args in plan:
-        if not view.done(name) and (not view.tools or name in view.tools):
-            return CallTool(name, args)
-    return None
+def _next_call(view: View, plan: list[tuple[str, dict]]) -> CallTools | None:
+    """The calls of an independent plan not made yet, all at once."""
+    calls = [CallTool(name, args) for name, args in plan
+             if not view.done(name) and (not view.tools or name in view.tools)]
+    return CallTools(calls) if calls else None
 
 
 def _time(text: str | None) -> float | None:

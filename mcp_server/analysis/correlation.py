@@ -31,6 +31,7 @@ from .metric_kinds import kind_of
 from .traces import OriginVerdict
 
 ONSET_TOLERANCE = 45.0  # seconds: a dependency failing this soon after still explains a caller
+LOG_SAMPLING_LAG = 300.0  # seconds: how much earlier than its first log line a failure may have begun
 CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a suspect
 OWN_LOG_CATEGORIES = frozenset({"memory", "crash", "disk", "connection_pool", "config", "auth", "dns",
                                 "code_exception", "overload", "connection_reset"})
@@ -326,6 +327,12 @@ def _reachability_from_logs(states: dict[str, _State], logs: dict[str, LogEviden
                 st.failure = 0.55
                 st.families.add("availability")
             st.onset = first if st.onset is None else min(st.onset, first)
+            caller_st, caller_ev = states[caller], logs[caller]
+            logged = sum(caller_ev.own_categories.values()) + caller_ev.dependency_lines
+            if caller_st.onset is not None and caller_st.onset < st.onset and n >= 0.5 * logged:
+                # Logs are sampled: the caller's error rate, mostly these failed calls, shows
+                # when they began better than the first logged one does.
+                st.onset = max(caller_st.onset, st.onset - LOG_SAMPLING_LAG)
             st.own_specific = max(st.own_specific, 0.5)
         else:
             st.signals.append(_CALLER_SIGNAL.get(cat, "cannot_reach_dependencies"))

@@ -31,7 +31,7 @@ KINDS: dict[str, MetricKind] = {
     "network_rtt_ms": MetricKind("up", 10.0, 2.0, "network", 0.9),
     "tcp_retransmits_per_second": MetricKind("up", 15.0, 3.0, "network", 0.9),
     "restarts_total": MetricKind("up", 1.0, 0.0, "restarts", 0.9),
-    "request_rate": MetricKind("both", 5.0, 0.3, "traffic", 0.3),
+    "request_rate": MetricKind("both", 1.0, 0.3, "traffic", 0.3),
     "up": MetricKind("down", 0.1, 0.1, "availability", 1.0),
     "replicas_ready": MetricKind("down", 0.9, 0.1, "availability", 0.7),
     # Error log lines per minute, derived from logs rather than scraped.
