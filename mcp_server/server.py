@@ -21,17 +21,7 @@ INSTRUCTIONS = (
 def build_server(state: ServerState) -> MCPServer:
     from . import resources
     from .tool_registry import ToolCollector, build_tools
-    from .tools import (
-        alerts,
-        correlation,
-        deployments,
-        logs,
-        metrics,
-        remediation,
-        reporting,
-        status,
-        traces,
-    )
+    from .tools import alerts, correlation, deployments, logs, metrics, remediation, reporting, status, traces
 
     collector = ToolCollector()
     for module in (alerts, logs, metrics, correlation, traces, deployments, remediation, reporting, status):
@@ -40,17 +30,6 @@ def build_server(state: ServerState) -> MCPServer:
                        version="0.1.0", log_level="WARNING", tools=build_tools(collector))
     resources.register(server, state)
     return server
-
-
-def simulator_state(scenario: str | None = None, scenario_file: str | None = None,
-                    seed: int | None = None) -> ServerState:
-    """A state on the simulator backend; raises SpecError for an invalid scenario."""
-    from .backends.simulated import SimulatedBackend
-
-    backend = SimulatedBackend.from_args(scenario, scenario_file, seed)
-    if (error := backend.wait_for_spec()) is not None:
-        raise error
-    return ServerState(backend=backend)
 
 
 def serve(args: argparse.Namespace, backend) -> int:

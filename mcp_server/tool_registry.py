@@ -44,8 +44,8 @@ class ToolCollector:
         return decorator
 
 
-def build_tools(collector: ToolCollector, cache_dir: Path | None = None) -> list[Tool]:
-    cache_file = _cache_file(cache_dir)
+def build_tools(collector: ToolCollector) -> list[Tool]:
+    cache_file = _cache_file()
     cached = _read(cache_file)
     tools = []
     learned = {}
@@ -70,12 +70,16 @@ def build_tools(collector: ToolCollector, cache_dir: Path | None = None) -> list
 def _full_tool(fn: Callable, options: dict[str, Any]) -> Tool:
     tool = Tool.from_function(fn, **options)
     tool.parameters = compact_schema(tool.parameters, optional_nulls=True)
-    if tool.output_schema:
-        # Also the schema the SDK checks results against: compacting it in place keeps one truth.
-        compact = compact_schema(tool.output_schema)
-        tool.output_schema.clear()
-        tool.output_schema.update(compact)
+    _compact_in_place(tool.output_schema)
     return tool
+
+
+def _compact_in_place(schema: dict | None) -> None:
+    """In place: the tool's advertised output schema is the SDK's own result schema object."""
+    if schema:
+        compact = compact_schema(schema)
+        schema.clear()
+        schema.update(compact)
 
 
 class _LazyMetadata:
@@ -88,10 +92,7 @@ class _LazyMetadata:
     @cached_property
     def _real(self):
         meta = func_metadata(self._fn, skip_names=self._skip)
-        if meta.output_schema:
-            compact = compact_schema(meta.output_schema)
-            meta.output_schema.clear()
-            meta.output_schema.update(compact)
+        _compact_in_place(meta.output_schema)
         return meta
 
     def __getattr__(self, name: str) -> Any:
@@ -121,11 +122,11 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_file(cache_dir: Path | None) -> Path | None:
+def _cache_file() -> Path | None:
     if os.environ.get("AIOPS_MCP_SCHEMA_CACHE", "1") == "0":
         return None
     try:
-        return (cache_dir or Path(__file__).parent / "__pycache__") / f"tool-schemas-{_fingerprint()}.json"
+        return Path(__file__).parent / "__pycache__" / f"tool-schemas-{_fingerprint()}.json"
     except OSError:
         return None
 

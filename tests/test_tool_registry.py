@@ -40,7 +40,7 @@ async def test_cached_schemas_match_the_derived_ones(monkeypatch, tmp_path):
 
     monkeypatch.delenv("AIOPS_MCP_SCHEMA_CACHE")
     cache = tmp_path / "schemas.json"
-    monkeypatch.setattr(tool_registry, "_cache_file", lambda _dir: cache)
+    monkeypatch.setattr(tool_registry, "_cache_file", lambda: cache)
     first = await _observe(make_server()[0])  # derives and writes the cache
     assert cache.exists()
     built_lazily = []
@@ -59,7 +59,7 @@ async def test_cached_schemas_match_the_derived_ones(monkeypatch, tmp_path):
 async def test_a_corrupt_cache_falls_back_to_deriving(monkeypatch, tmp_path):
     cache = tmp_path / "schemas.json"
     cache.write_text("{not json")
-    monkeypatch.setattr(tool_registry, "_cache_file", lambda _dir: cache)
+    monkeypatch.setattr(tool_registry, "_cache_file", lambda: cache)
     tools, results = await _observe(make_server()[0])
     assert len(tools) >= 17 and not results[0][0]
     assert "query_metrics" in json.loads(cache.read_text())  # rewritten whole

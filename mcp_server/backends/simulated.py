@@ -50,7 +50,7 @@ class SimulatedBackend:
             try:
                 self._spec = spec_factory()
             except Exception as exc:  # an invalid spec: reported by wait_for_spec
-                self.spec_error = exc
+                self.spec_error = self._error = exc
                 return
             finally:
                 self._spec_ready.set()
