@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import accumulate
 
 from .metric_kinds import SLI_BREACH, MetricKind, kind_of
 
@@ -81,23 +82,24 @@ def _best_split(values: list[float], direction: str) -> tuple[int, float] | None
     n = len(values)
     if n < 2 * MIN_SEGMENT:
         return None
-    prefix = [0.0]
-    for v in values:
-        prefix.append(prefix[-1] + v)
+    prefix = list(accumulate(values, initial=0.0))
     total = prefix[-1]
     sq = sum(v * v for v in values)
+    mean_sq = total * total / n
+    up = direction == "up"
     best, best_gain = None, 0.0
     for k in range(MIN_SEGMENT, n - MIN_SEGMENT + 1):
-        s1, s2 = prefix[k], total - prefix[k]
+        s1 = prefix[k]
+        s2 = total - s1
         m1, m2 = s1 / k, s2 / (n - k)
-        if (direction == "up" and m2 <= m1) or (direction == "down" and m2 >= m1):
+        if (m2 <= m1) if up else (m2 >= m1):
             continue
-        gain = s1 * m1 + s2 * m2 - total * total / n
+        gain = s1 * m1 + s2 * m2 - mean_sq
         if gain > best_gain:
             best, best_gain = k, gain
     if best is None:
         return None
-    return best, sq - total * total / n - best_gain
+    return best, sq - mean_sq - best_gain
 
 
 def _best_hinge(values: list[float], direction: str) -> tuple[int, float] | None:
@@ -148,9 +150,8 @@ def _best_hinge(values: list[float], direction: str) -> tuple[int, float] | None
 def _before_reset(series: list[float], sign: int) -> list[float]:
     """A sawtooth (memory climbing until an OOM kill, then climbing again) fools a single
     change point; its first climb, up to the first reset, does not."""
-    n = len(series)
-    peak_at = max(range(n), key=lambda i: series[i] * sign)
-    peak, low = series[peak_at] * sign, min(v * sign for v in series)
+    peak_at = series.index(max(series) if sign > 0 else min(series))
+    peak, low = series[peak_at] * sign, (min(series) if sign > 0 else -max(series))
     after = [v * sign for v in series[peak_at:]]
     if peak_at >= 2 * MIN_SEGMENT and after and min(after) < peak - 0.5 * (peak - low):
         return series[: peak_at + 1]
@@ -239,12 +240,16 @@ def detect(metric: str, values: list[float], start: float, step: float,
     if len(series) < 2 * MIN_SEGMENT:
         return None
     # Fast screen: a series whose whole range is inside the noise floor cannot hold an anomaly.
+    sli = threshold if threshold is not None else SLI_BREACH.get(metric)
+    can_breach = sli is not None and kind.bad_direction != "down"
+    lo, hi = min(series), max(series)
+    if lo >= 0 and hi - lo < max(kind.abs_floor, lo * kind.rel_floor) and not (can_breach and hi > sli):
+        return None  # most series: the full range already says so, no sort needed
     ordered = sorted(series)
     lo, hi = ordered[len(ordered) // 50], ordered[-1 - len(ordered) // 50]
     # Relative to the quieter end of the range: the median may itself sit in the anomaly.
     spread_floor = max(kind.abs_floor, min(abs(lo), abs(hi)) * kind.rel_floor)
-    sli = threshold if threshold is not None else SLI_BREACH.get(metric)
-    breaching = sli is not None and kind.bad_direction != "down" and hi > sli
+    breaching = can_breach and hi > sli
     if hi - lo < spread_floor and not breaching:
         return None
 
