@@ -41,6 +41,7 @@ def serve(args: argparse.Namespace, backend) -> int:
     if (error := backend.wait_for_spec()) is not None:
         print(f"aiops-mcp: {error}", file=sys.stderr)
         return 2
+    state.prepare()
     try:
         if args.transport == "stdio":
             server.run("stdio")

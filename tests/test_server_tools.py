@@ -195,3 +195,21 @@ async def test_scenario_labels_never_reach_tool_output():
             blob += (await client.call_tool(name, DEFAULT_ARGS.get(name, {}))).content[0].text
     for label in ("deployment_regression", "bad_deployment", "bad deployment"):
         assert label not in blob
+
+
+def test_big_incidents_are_analysed_ahead_of_the_first_question():
+    from mcp_server.backends.simulated import SimulatedBackend
+    from mcp_server.state import ServerState
+    from simulators import parse_spec
+    from simulators.topology import generate_topology
+
+    def prepared(services: int) -> bool:
+        spec = parse_spec({"seed": 3, "duration_minutes": 60, "end_time": "2026-11-26T12:00:00Z",
+                           "topology": generate_topology(services, seed=4).model_dump(mode="json"),
+                           "volume": {"log_lines_per_minute": 1, "traces_per_minute": 1}})
+        state = ServerState(backend=SimulatedBackend(lambda: spec))
+        state.prepare().join(timeout=60)
+        _, last = state.telemetry().time_range()
+        return "anomalies" in vars(state.investigation(last - 3600.0, last))
+
+    assert prepared(80) and not prepared(10)

@@ -89,4 +89,5 @@ def register(server: ToolCollector, state: ServerState) -> None:
         except SpecError as exc:
             raise ToolError(str(exc)) from None
         state.backend.load(loaded, "preset" if preset else "spec")
+        state.prepare()
         return status_of(state)
