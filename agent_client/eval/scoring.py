@@ -156,7 +156,7 @@ def table(scores: dict) -> str:
     cost = scores.get("cost", {})
     if cost:
         lines.append("")
-        lines.append("cost per case (median): " + ", ".join(f"{k} {v['median']}" for k, v in cost.items()))
+        lines.append("cost per case (median): " + ", ".join(f"{k} {v['median']:g}" for k, v in cost.items()))
     return "\n".join(lines)
 
 
@@ -177,5 +177,5 @@ def markdown(scores: dict, title: str) -> str:
     cost = scores.get("cost", {})
     if cost:
         md += ["", "| cost per case | median | mean | max |", "|---|---|---|---|"]
-        md += [f"| {k} | {v['median']} | {v['mean']} | {v['max']} |" for k, v in cost.items()]
+        md += [f"| {k} | {v['median']:g} | {v['mean']:g} | {v['max']:g} |" for k, v in cost.items()]
     return "\n".join(md) + "\n"
