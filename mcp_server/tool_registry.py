@@ -149,5 +149,8 @@ def _write(path: Path | None, data: dict) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")))
         os.replace(tmp, path)  # whole files only, whoever else is starting
+        for stale in path.parent.glob("tool-schemas-*.json"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
         pass
