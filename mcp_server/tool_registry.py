@@ -3,7 +3,8 @@
 MCPServer derives each tool's argument model and JSON schemas from its signature when the
 tool is registered: a fifth of a second or more for our tools, on every start, ahead of the
 first answer. Those schemas depend only on the source and the library versions, so they are
-cached beside the bytecode (`__pycache__`, keyed by a hash of both) and a cached tool builds
+cached beside the bytecode (`__pycache__`, keyed like bytecode by the sources' sizes and
+modification times, and by the library versions) and a cached tool builds
 its argument model on its first call instead. A missing, stale or unwritable cache only means
 the slow path; the advertised schemas are the same either way (tested).
 """
@@ -20,6 +21,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pydantic
+import pydantic_core
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 
@@ -112,13 +115,13 @@ def _lazy_tool(fn: Callable, name: str, options: dict[str, Any], entry: dict) ->
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    for package in ("mcp", "pydantic", "pydantic-core"):
-        digest.update(f"{package}={metadata.version(package)};".encode())
+    # pydantic's versions are attributes; importlib.metadata, slow to ask, only for mcp.
+    digest.update(f"mcp={metadata.version('mcp')};{pydantic.VERSION};{pydantic_core.__version__};".encode())
     digest.update(sys.version.encode())
     for folder in SOURCE_DIRS:
         for path in sorted((ROOT / folder).rglob("*.py")):
-            digest.update(path.relative_to(ROOT).as_posix().encode())
-            digest.update(path.read_bytes())
+            st = path.stat()  # as for bytecode: size and modification time, not a read of every file
+            digest.update(f"{path.relative_to(ROOT).as_posix()}:{st.st_size}:{st.st_mtime_ns};".encode())
     return digest.hexdigest()[:16]
 
 
