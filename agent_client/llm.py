@@ -18,7 +18,11 @@ def configure_tracing() -> None:
     set_tracing_disabled(not os.environ.get("OPENAI_API_KEY"))
 
 
-def chat_model(settings: Settings) -> OpenAIChatCompletionsModel:
-    client = AsyncOpenAI(api_key=settings.api_key, base_url=settings.base_url, timeout=REQUEST_TIMEOUT_SECONDS,
-                         max_retries=MAX_RETRIES)
+def chat_client(settings: Settings) -> AsyncOpenAI:
+    """The endpoint's client; the caller closes it when the run ends."""
+    return AsyncOpenAI(api_key=settings.api_key, base_url=settings.base_url, timeout=REQUEST_TIMEOUT_SECONDS,
+                       max_retries=MAX_RETRIES)
+
+
+def chat_model(settings: Settings, client: AsyncOpenAI) -> OpenAIChatCompletionsModel:
     return OpenAIChatCompletionsModel(model=settings.model, openai_client=client)

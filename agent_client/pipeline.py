@@ -16,7 +16,7 @@ from .agents import log_analyzer, metrics_analyzer, remediation, reporter, root_
 from .config import Settings
 from .context import InvestigationContext
 from .guardrails import backend_ready, proposal_safety, report_safety
-from .llm import chat_model, configure_tracing
+from .llm import chat_client, chat_model, configure_tracing
 from .offline.analyst import ANALYST_NAME, OfflineAnalyst
 from .progress import Progress
 from .report import IncidentReport, RootCause, Usage
@@ -44,20 +44,17 @@ def only_own_tools(ctx, tool) -> bool:
     return tool.name in TOOLS_BY_AGENT.get(ctx.agent.name, ())
 
 
-class _ByNameFilter:
+class _ToolsListedOnce:
     """Each agent's own tools, listed once per connection.
 
-    The SDK deep-copies tools on every turn so that no caller can mutate its cache; those
-    copies, output schemas and all, were most of the client's time per turn. Here each agent's
-    tools are filtered once, by name, without their output schemas, and each turn copies only
-    those few small tools."""
+    The SDK filters and deep-copies tools on every turn so that no caller can mutate its
+    cache; those copies, output schemas and all, were most of the client's time per turn. Here
+    each agent's tools are filtered once (by `only_own_tools`), without their output schemas,
+    and each turn copies only those few small tools."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._tools_by_agent: dict[str, list] = {}
-
-    async def _apply_dynamic_tool_filter(self, tools, run_context, agent):
-        return [t for t in tools if t.name in TOOLS_BY_AGENT.get(agent.name, ())]
 
     async def list_tools(self, run_context=None, agent=None):
         if run_context is None or agent is None:
@@ -75,11 +72,11 @@ class _ByNameFilter:
         super().invalidate_tools_cache()
 
 
-class _Stdio(_ByNameFilter, MCPServerStdio):
+class _Stdio(_ToolsListedOnce, MCPServerStdio):
     pass
 
 
-class _Http(_ByNameFilter, MCPServerStreamableHttp):
+class _Http(_ToolsListedOnce, MCPServerStreamableHttp):
     pass
 
 
@@ -99,12 +96,13 @@ def connect(scenario: str | None = None, scenario_file: str | None = None, seed:
     return _Stdio(params={"command": sys.executable, "args": args}, **common)
 
 
-def build_agents(server, settings: Settings) -> Agent:
-    """The chain, built back to front; returns the first agent."""
+def build_agents(server, settings: Settings, client=None) -> Agent:
+    """The chain, built back to front; returns the first agent. `client` is the LLM endpoint's
+    client (None offline)."""
     def model(name: str):
         return OfflineAnalyst(ROLES[name]) if settings.offline else shared
 
-    shared = None if settings.offline else chat_model(settings)
+    shared = None if settings.offline else chat_model(settings, client)
     report_agent = reporter.make_agent(model(reporter.NAME), server, output_guardrails=[report_safety])
     fix = remediation.make_agent(model(remediation.NAME), server, report_agent)
     rca = root_cause.make_agent(model(root_cause.NAME), server, fix)
@@ -126,7 +124,8 @@ async def investigate(server, settings: Settings, progress: Progress | None = No
     progress = progress or Progress(quiet=True)
     context = InvestigationContext()
     started = time.perf_counter()
-    first = build_agents(server, settings)
+    client = None if settings.offline else chat_client(settings)
+    first = build_agents(server, settings, client)
     progress.say("=" * 60 + "\n  STARTING INCIDENT RESPONSE PIPELINE\n" + "=" * 60)
     if settings.offline:
         progress.say(f"  model: {ANALYST_NAME} (no LLM; set OPENROUTER_API_KEY to use one)")
@@ -149,6 +148,9 @@ async def investigate(server, settings: Settings, progress: Progress | None = No
         error = f"the model misbehaved: {exc}"
     except AgentsException as exc:
         error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if client is not None:
+            await client.close()  # in this event loop, not whenever it is collected
     wall = time.perf_counter() - started
     usage = _usage(settings, result, context, wall)
     if error is None and isinstance(result.final_output, IncidentReport):
