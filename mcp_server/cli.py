@@ -38,10 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario and args.scenario_file:
         print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
         return 2
-    # Start generating the incident before importing the MCP SDK: the two overlap.
+    # Start generating the incident before importing the MCP SDK: the two overlap, on two cores
+    # where a child process can be forked (no thread exists yet).
     from .backends.simulated import SimulatedBackend
 
-    backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed)
+    backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed, fork=True)
     from .server import serve
 
     return serve(args, backend)

@@ -7,6 +7,7 @@ consumer never shifts the numbers another one draws.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -31,22 +32,25 @@ class NoiseTable:
         white = [rng.gauss(0.0, 1.0) for _ in range(_TABLE_SIZE)]
         a = 0.85
         b = math.sqrt(1 - a * a)
-        smooth = [0.0] * _TABLE_SIZE
-        x = 0.0
-        for i, z in enumerate(white):
-            x = a * x + b * z
-            smooth[i] = x
+        smooth = list(itertools.accumulate(white, lambda x, z: a * x + b * z, initial=0.0))[1:]  # AR(1)
         self._white = white + white
         self.normal_sample = white[:4096]
-        self._factors: dict[tuple[float, bool], list[float]] = {}  # for picking single draws without calling gauss()
+        # Per-scale factor tables for picking single draws without calling gauss(); built only for
+        # scales that are asked for more draws than the table holds (long scenarios), because a
+        # preset needs a few hundred draws per scale and building a table costs 16,384.
+        self._factors: dict[tuple[float, bool], list[float]] = {}
+        self._demand: dict[tuple[float, bool], int] = {}
         self._smooth = smooth + smooth
 
     def factors(self, rng: random.Random, n: int, scale: float, smooth: bool = False) -> list[float]:
-        """Multiplicative noise `1 + scale * z` (floored at 0.05), cached per scale."""
+        """Multiplicative noise `1 + scale * z` (floored at 0.05)."""
         key = (round(scale, 9), smooth)
         table = self._factors.get(key)
         if table is None:
             src = self._smooth if smooth else self._white
+            demand = self._demand[key] = self._demand.get(key, 0) + n
+            if demand <= _TABLE_SIZE:
+                return [f if (f := 1.0 + scale * z) > 0.05 else 0.05 for z in self._take(src, rng, n)]
             half = [f if (f := 1.0 + scale * z) > 0.05 else 0.05 for z in src[:_TABLE_SIZE]]
             table = self._factors[key] = half + half
         return self._take(table, rng, n)

@@ -3,12 +3,13 @@ switch to another one without restarting the server."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from telemetry.backend import BackendStatus
 from telemetry.records import Alert, Deployment, LogRecord, MetricSeries, ServiceInfo, Span
+
+from . import generation
 
 
 class SimulatedBackend:
@@ -17,22 +18,29 @@ class SimulatedBackend:
 
     name = "simulator"
 
-    def __init__(self, spec_factory) -> None:
+    def __init__(self, spec_factory: Callable | None = None, *, steps: Iterator | None = None) -> None:
         """`spec_factory` resolves the scenario spec; it runs, with the generation, on a
-        background thread, so that importing the simulator and generating the incident overlap
-        with the server's own start-up."""
+        background thread, so that both overlap with the server's own start-up. `steps` is
+        the alternative from `generation`: the incident id, then the store."""
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._spec_ready = threading.Event()
         self._error: BaseException | None = None
         self.spec_error: Exception | None = None
-        self._sim = None
-        self._spec = None
+        self._store = None
+        self._incident_id = None
         self.source = "preset"
-        threading.Thread(target=self._generate, args=(spec_factory,), daemon=True, name="simulate").start()
+        steps = steps if steps is not None else generation.in_process(spec_factory)
+        threading.Thread(target=self._generate, args=(steps,), daemon=True, name="simulate").start()
 
     @classmethod
-    def from_args(cls, scenario: str | None, scenario_file: str | None, seed: int | None) -> SimulatedBackend:
+    def from_args(cls, scenario: str | None, scenario_file: str | None, seed: int | None,
+                  *, fork: bool = False) -> SimulatedBackend:
+        """`fork`: generate in a child process (only where `generation.can_fork`); call it before
+        any thread starts."""
+        if fork and generation.can_fork():
+            return cls(steps=generation.in_child(scenario, scenario_file, seed))
+
         def resolve():
             from simulators import resolve_spec
 
@@ -45,48 +53,44 @@ class SimulatedBackend:
         self._spec_ready.wait()
         return self.spec_error
 
-    def _generate(self, spec_factory) -> None:
+    def _generate(self, steps: Iterator) -> None:
         try:
             try:
-                self._spec = spec_factory()
+                self._incident_id = next(steps)
             except Exception as exc:  # an invalid spec: reported by wait_for_spec
                 self.spec_error = self._error = exc
                 return
             finally:
                 self._spec_ready.set()
-            from simulators import simulate
-
-            sim = simulate(self._spec)
+            store = next(steps)
         except BaseException as exc:  # reported on first use
             self._error = exc
         else:
             with self._lock:
-                self._sim = sim
+                self._store = store
         finally:
             self._ready.set()
 
     @property
     def store(self):
         self._ready.wait()
-        if self._sim is None:
+        if self._store is None:
             raise RuntimeError(f"scenario generation failed: {self._error}")
-        return self._sim.store
+        return self._store
 
     def load(self, spec, source: str) -> None:
         from simulators import simulate
 
-        sim = simulate(spec)
+        store = simulate(spec).store
         with self._lock:
-            self._sim, self._spec, self.source = sim, spec, source
+            self._store, self._incident_id, self.source = store, generation.incident_id(spec), source
             self._error = None
         self._ready.set()
 
     @property
     def incident_id(self) -> str:
         self._spec_ready.wait()
-        spec = self._spec
-        digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:10]
-        return f"inc-{digest}"
+        return self._incident_id
 
     # -- TelemetryBackend --------------------------------------------------------------
     def services(self) -> Sequence[ServiceInfo]:
