@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+import weakref
 from dataclasses import dataclass
 
 from agents import Agent, MaxTurnsExceeded, ModelBehaviorError, RunConfig, Runner
@@ -49,8 +50,9 @@ class _ToolsListedOnce:
 
     The SDK filters and deep-copies tools on every turn so that no caller can mutate its
     cache; those copies, output schemas and all, were most of the client's time per turn. Here
-    each agent's tools are filtered once (by `only_own_tools`), without their output schemas,
-    and each turn copies only those few small tools."""
+    each agent's tools are filtered once (by `only_own_tools`), without their output schemas.
+    No copy is needed: the SDK copies the input schema of every tool it converts and never
+    changes the tool itself."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -65,7 +67,7 @@ class _ToolsListedOnce:
             # bulk of every copy.
             own = self._tools_by_agent[agent.name] = [
                 t.model_copy(update={"output_schema": None}) for t in await super().list_tools(run_context, agent)]
-        return [t.model_copy(deep=True) for t in own]
+        return list(own)
 
     def invalidate_tools_cache(self):
         self._tools_by_agent.clear()
@@ -111,6 +113,18 @@ def build_agents(server, settings: Settings, client=None) -> Agent:
     return triage.make_agent(model(triage.NAME), server, logs, input_guardrails=[backend_ready(server)])
 
 
+_OFFLINE_CHAINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _offline_chain(server, settings: Settings) -> Agent:
+    """Offline agents hold no per-run state: build them once per connection (an evaluation
+    runs hundreds of cases on one), not once per run."""
+    chain = _OFFLINE_CHAINS.get(server)
+    if chain is None:
+        chain = _OFFLINE_CHAINS[server] = build_agents(server, settings)
+    return chain
+
+
 @dataclass
 class Outcome:
     report: IncidentReport
@@ -125,7 +139,7 @@ async def investigate(server, settings: Settings, progress: Progress | None = No
     context = InvestigationContext()
     started = time.perf_counter()
     client = None if settings.offline else chat_client(settings)
-    first = build_agents(server, settings, client)
+    first = _offline_chain(server, settings) if settings.offline else build_agents(server, settings, client)
     progress.say("=" * 60 + "\n  STARTING INCIDENT RESPONSE PIPELINE\n" + "=" * 60)
     if settings.offline:
         progress.say(f"  model: {ANALYST_NAME} (no LLM; set OPENROUTER_API_KEY to use one)")

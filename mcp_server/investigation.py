@@ -174,6 +174,12 @@ class InvestigationCache:
         self._lock = threading.Lock()
         self._size = size
 
+    def clear(self) -> None:
+        """Forget every analysis: after a switch of incident they can never be asked for
+        again, and each holds its incident's whole store in memory."""
+        with self._lock:
+            self._items.clear()
+
     def get(self, backend: TelemetryBackend, start: float, end: float) -> Investigation:
         key = (id(backend), round(start, 3), round(end, 3))
         with self._lock:

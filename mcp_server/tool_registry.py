@@ -26,7 +26,7 @@ import pydantic_core
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 
-from .schemas import compact_schema
+from .schemas import compact_output_schema, compact_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 # Everything a tool schema can be derived from.
@@ -80,7 +80,7 @@ def _full_tool(fn: Callable, options: dict[str, Any]) -> Tool:
 def _compact_in_place(schema: dict | None) -> None:
     """In place: the tool's advertised output schema is the SDK's own result schema object."""
     if schema:
-        compact = compact_schema(schema)
+        compact = compact_output_schema(schema)
         schema.clear()
         schema.update(compact)
 

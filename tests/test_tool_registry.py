@@ -63,3 +63,28 @@ async def test_a_corrupt_cache_falls_back_to_deriving(monkeypatch, tmp_path):
     tools, results = await _observe(make_server()[0])
     assert len(tools) >= 17 and not results[0][0]
     assert "query_metrics" in json.loads(cache.read_text())  # rewritten whole
+
+
+def test_output_schemas_are_inlined_with_nullable_scalars_as_type_lists():
+    from mcp_server.schemas import compact_output_schema
+
+    schema = {"$defs": {"Item": {"title": "Item", "type": "object", "properties": {
+                  "ends_at": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+                  "tags": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}}}},
+              "type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/Item"}},
+                                               "first": {"$ref": "#/$defs/Item", "description": "earliest"}}}
+    item = {"type": "object", "properties": {
+        "ends_at": {"type": ["string", "null"], "default": None},
+        "tags": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}}}
+    assert compact_output_schema(schema) == {"type": "object", "properties": {
+        "items": {"type": "array", "items": item}, "first": {**item, "description": "earliest"}}}
+    with pytest.raises(ValueError, match="recursive"):
+        compact_output_schema({"$defs": {"Node": {"properties": {"next": {"$ref": "#/$defs/Node"}}}},
+                               "$ref": "#/$defs/Node"})
+
+
+async def test_every_advertised_output_schema_is_self_contained():
+    async with Client(make_server()[0]) as client:
+        for tool in (await client.list_tools()).tools:
+            text = json.dumps(tool.output_schema)
+            assert "$ref" not in text and "$defs" not in text, tool.name

@@ -31,12 +31,10 @@ class OfflineAnalyst(Model):
         if role not in playbooks.PLAYBOOKS:
             raise ValueError(f"no offline playbook for {role!r}")
         self.role = role
-        self.calls = 0
 
     async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs,
                            tracing: ModelTracing, *, previous_response_id=None, conversation_id=None,
                            prompt=None) -> ModelResponse:
-        self.calls += 1
         items = [{"role": "user", "content": input}] if isinstance(input, str) else list(input)
         results = _tool_results(items)
         view = playbooks.View(findings=findings_from_input(items), results=results,

@@ -89,5 +89,6 @@ def register(server: ToolCollector, state: ServerState) -> None:
         except SpecError as exc:
             raise ToolError(str(exc)) from None
         state.backend.load(loaded, "preset" if preset else "spec")
+        state.cache.clear()
         state.prepare()
         return status_of(state)
