@@ -7,6 +7,7 @@ Request-scoped lines that carry trace ids are produced with the spans in `traces
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 
 from telemetry.records import LogRecord
 
@@ -133,8 +134,7 @@ def _failed_requests(tl: Timeline, i: int, r: random.Random, variants: _Variants
                 message, stack = variants.own(prof, cause, st.lat50[t])[int(rand() * size)]
                 out.append(LogRecord(when, prof.name, "ERROR", message, instance, "http", None, None, stack))
                 continue
-            x = rand() * total
-            k = next(k for k, c in enumerate(cumulative) if x < c or k == len(cumulative) - 1)
+            k = min(bisect_right(cumulative, rand() * total), len(cumulative) - 1)
             d = deps[k][0]
             dst = tl.states[d]
             dep_name = tl.profiles[d].name
