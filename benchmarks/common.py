@@ -28,9 +28,14 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> t
     return statistics.median(times), times
 
 
+TYPICAL_FLOOR_SECONDS = 0.08  # python_speed_floor() on a typical 2024 laptop
+
+
 def python_speed_floor() -> float:
     """Seconds for a fixed pure-Python workload: tells how fast this machine is right now,
-    so that absolute targets can be read against it (a typical 2024 laptop: about 0.08 s)."""
+    so that absolute targets can be read against it (a typical 2024 laptop: about 0.08 s).
+    This machine's speed drifts by up to 2x within minutes; `value * TYPICAL_FLOOR_SECONDS /
+    floor` is what a measurement would have been at typical speed."""
     def work():
         total = 0
         for i in range(1_000_000):
@@ -56,3 +61,10 @@ def report(name: str, value: float, unit: str, target: float | None = None, floo
             parts.append(f"(target <= {ratio_target:g}x {'OK' if ok else 'MISSED'})")
     print("  ".join(parts), flush=True)
     return ok
+
+
+def report_at_typical_speed(value: float, unit: str, speed: float, target: float) -> bool:
+    """`value` as it would have been at typical machine speed, judged against `target`;
+    `speed` is python_speed_floor() taken beside the measurement."""
+    return report(f"  at typical speed (Python floor {speed:.3f} s here, {TYPICAL_FLOOR_SECONDS} typical)",
+                  value * TYPICAL_FLOOR_SECONDS / speed, unit, target=target)

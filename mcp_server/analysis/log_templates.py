@@ -8,25 +8,27 @@ databases) rather than from any particular message.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
-_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-f]{8,10}-[a-z0-9]{5}\b"), "<pod>"),
-    (re.compile(r"\b[a-z]+://[^\s\"']+"), "<url>"),
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
-    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
-    (re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|m|h|us|µs|ns|MB|GB|KB|MiB|GiB|KiB|B|b|%)(?![a-zA-Z])"), "<num>"),
-    (re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?"), "<num>"),
-    (re.compile(r"'[^']{1,80}'"), "'<str>'"),
+# Compiled on first use (`_masks`, `_categories`): compiling them all is a noticeable part of
+# the server's start-up, and most first questions need no log templates.
+_MASK_SOURCES: tuple[tuple[str, str], ...] = (
+    (r"\b[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-f]{8,10}-[a-z0-9]{5}\b", "<pod>"),
+    (r"\b[a-z]+://[^\s\"']+", "<url>"),
+    (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "<uuid>"),
+    (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", "<ip>"),
+    (r"\b0x[0-9a-fA-F]+\b", "<hex>"),
+    (r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b", "<hex>"),
+    (r"\b\d+(?:\.\d+)?(?:ms|s|m|h|us|µs|ns|MB|GB|KB|MiB|GiB|KiB|B|b|%)(?![a-zA-Z])", "<num>"),
+    (r"(?<![A-Za-z])\d+(?:\.\d+)?", "<num>"),
+    (r"'[^']{1,80}'", "'<str>'"),
 )
 _SPACES = re.compile(r"\s+")
 
 # (category, pattern) in priority order: the first match wins.
-_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
+_CATEGORY_SOURCES: tuple[tuple[str, str], ...] = (
         ("memory", r"out ?of ?memory|OutOfMemory|OOMKilled|MemoryError|heap limit|heap space|"
                    r"cannot allocate|GC pause|stop-the-world|garbage collection"),
         ("crash", r"CrashLoopBackOff|Back-off restarting|exited with code|^panic: failed|Segmentation fault|"
@@ -55,8 +57,18 @@ _CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                            r"KeyError|IndexError|AttributeError|RangeError|index out of range|Unexpected value"),
         ("change", r"rolling update|rollout|Configuration reloaded|Started container|^Starting |ready to serve|"
                    r"HorizontalPodAutoscaler"),
-    )
 )
+
+
+@functools.cache
+def _masks() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern), replacement) for pattern, replacement in _MASK_SOURCES)
+
+
+@functools.cache
+def _categories() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _CATEGORY_SOURCES)
+
 
 # Categories in which the service is complaining about *another* service.
 DEPENDENCY_CATEGORIES = frozenset({"network_unreachable", "connection_refused", "upstream_error"})
@@ -66,7 +78,7 @@ UNREACHED_CATEGORIES = frozenset({"network_unreachable", "connection_refused", "
 
 def template_of(message: str) -> str:
     first_line = message.split("\n", 1)[0][:300]
-    for pattern, replacement in _MASKS:
+    for pattern, replacement in _masks():
         first_line = pattern.sub(replacement, first_line)
     return _SPACES.sub(" ", first_line).strip()
 
@@ -78,7 +90,7 @@ def categorize(message: str) -> str:
 
 
 def categorize_template(template: str) -> str:
-    for name, pattern in _CATEGORIES:
+    for name, pattern in _categories():
         if pattern.search(template):
             return name
     return "other"

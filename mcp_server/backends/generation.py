@@ -57,10 +57,10 @@ def in_child(scenario: str | None, scenario_file: str | None, seed: int | None) 
         finally:
             os._exit(status)
     os.close(write_fd)
-    return _parent_steps(pid, read_fd, lambda: _resolve(scenario, scenario_file, seed))
+    return _parent_steps(pid, read_fd, lambda: resolve(scenario, scenario_file, seed))
 
 
-def _resolve(scenario, scenario_file, seed):
+def resolve(scenario: str | None, scenario_file: str | None, seed: int | None):
     from simulators import resolve_spec
 
     return resolve_spec(scenario, scenario_file, seed)
@@ -68,7 +68,7 @@ def _resolve(scenario, scenario_file, seed):
 
 def _child_steps(scenario, scenario_file, seed) -> Iterator[tuple[str, object]]:
     try:
-        spec = _resolve(scenario, scenario_file, seed)
+        spec = resolve(scenario, scenario_file, seed)
     except Exception as exc:
         yield "invalid", str(exc)
         return

@@ -3,6 +3,7 @@ switch to another one without restarting the server."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -40,13 +41,7 @@ class SimulatedBackend:
         any thread starts."""
         if fork and generation.can_fork():
             return cls(steps=generation.in_child(scenario, scenario_file, seed))
-
-        def resolve():
-            from simulators import resolve_spec
-
-            return resolve_spec(scenario, scenario_file, seed)
-
-        return cls(resolve)
+        return cls(functools.partial(generation.resolve, scenario, scenario_file, seed))
 
     def wait_for_spec(self) -> Exception | None:
         """Block until the spec is resolved; return the error that made it invalid, if any."""
