@@ -263,13 +263,14 @@ def remediation(view: View) -> Step:
     if not service or fault in ("none", "unknown"):
         return HandOff(RemediationFindings(proposals=[], runbook=None,
                                            rationale="no root cause identified; nothing to remediate"))
-    if not view.done("lookup_runbook"):
-        return CallTool("lookup_runbook", {"fault_type": fault})
+    wanted = _proposal(view, service, fault, rc)
+    # The proposal follows from the fault, not from the runbook's text: both calls at once.
+    call = _next_call(view, [("lookup_runbook", {"fault_type": fault})]
+                      + ([(wanted.name, wanted.arguments)] if wanted else []))
+    if call:
+        return call
     runbook = view.ok("lookup_runbook").get("runbooks", [{}])
     title = runbook[0].get("title") if runbook else None
-    wanted = _proposal(view, service, fault, rc)
-    if wanted and not view.done(wanted.name):
-        return wanted
     retry = _retry_scaling(view, wanted)
     if retry is not None:
         return retry
