@@ -26,11 +26,12 @@ from benchmarks.common import ECHO_SERVER, report
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL_RUN = r'''
 import asyncio, json, sys
-from agents import Agent, Runner, Usage, set_tracing_disabled
+from agents import Agent, Runner, Usage
 from agents.items import ModelResponse
 from agents.mcp import MCPServerStdio
 from agents.models.interface import Model
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
+from agent_client.llm import configure_tracing
 
 class OneCall(Model):
     async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs,
@@ -45,7 +46,7 @@ class OneCall(Model):
         raise NotImplementedError
 
 async def main():
-    set_tracing_disabled(True)
+    configure_tracing()  # the same tracing set-up as aiops-agent: the floor should not pay for more
     async with MCPServerStdio(params={"command": sys.executable, "args": [sys.argv[1]]}) as server:
         agent = Agent(name="minimal", instructions="call echo", model=OneCall(), mcp_servers=[server])
         result = await Runner.run(agent, "go")
