@@ -41,21 +41,26 @@ class ServerState:
         return store if store is not None else self.backend  # type: ignore[return-value]
 
     def investigation(self, start: float, end: float) -> Investigation:
-        return self.cache.get(self.telemetry(), start, end)
+        """The analysis of a window. A window reaching back before the first sample is
+        analysed from the first sample: time with no telemetry is not time without errors,
+        and every such window of one incident shares one analysis."""
+        data = self.telemetry()
+        first, _ = data.time_range()
+        return self.cache.get(data, max(start, first), end)
 
-    def prepare(self) -> threading.Thread:
-        """On a big incident, analyse the latest hour (the tools' default window) in the
-        background, so that the first question about it is answered from the cache: on a
-        hundred services the first anomaly scan alone takes over 0.1 s. Small incidents are
-        left alone; there the scan is quick and the CPU better spent on the caller."""
+    def prepare(self, always: bool = False) -> threading.Thread:
+        """Analyse the latest hour (the tools' default window) in the background, so that the
+        first questions about the incident are answered from the cache: on a hundred services
+        the first anomaly scan alone takes over 0.1 s. At start-up small incidents are left
+        alone (the scan is quick, and the CPU better spent answering the first calls); after
+        a switch of incident (`always`), the caller's next turns overlap with the work."""
         def work() -> None:
             try:
                 data = self.telemetry()
-                if len(data.services()) * len(data.metric_names()) < PREPARE_MIN_SERIES:
+                if not always and len(data.services()) * len(data.metric_names()) < PREPARE_MIN_SERIES:
                     return
                 _, last = data.time_range()
-                inv = self.cache.get(data, last - 3600.0, last)
-                _ = (inv.anomalies, inv.trace_summaries, inv.trace_analysis)  # fills the caches
+                self.investigation(last - 3600.0, last).candidates()  # runs every analysis
             except Exception:  # only a head start: any real problem surfaces in the tool call
                 pass
 

@@ -2,6 +2,7 @@
 
 import json
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -213,3 +214,24 @@ def test_big_incidents_are_analysed_ahead_of_the_first_question():
         return "anomalies" in vars(state.investigation(last - 3600.0, last))
 
     assert prepared(80) and not prepared(10)
+
+
+async def test_a_switch_of_incident_is_analysed_ahead_and_windows_before_the_data_share_it():
+    server, state = make_server()
+    async with Client(server) as client:
+        loaded = await client.call_tool("load_scenario", {"preset": "memory_leak", "seed": 4})
+        assert not loaded.is_error
+        first, last = state.telemetry().time_range()
+        prepared = None
+        for _ in range(600):  # the analysis runs in the background: wait for it (at most 60 s)
+            prepared = state.investigation(last - 3600.0, last)
+            if "trace_analysis" in vars(prepared) and "log_evidence" in vars(prepared):
+                break
+            await anyio.sleep(0.1)
+        assert "anomalies" in vars(prepared) and "log_evidence" in vars(prepared)
+        # Any window reaching back before the first sample is the same analysis: no telemetry
+        # before the incident's data begins is not silence.
+        assert state.investigation(first - 4 * 3600.0, last) is state.investigation(first, last)
+        before = await client.call_tool("correlate_signals", {"window_minutes": 600})
+        exact = await client.call_tool("correlate_signals", {"window_minutes": round((last - first) / 60)})
+        assert json.loads(before.content[0].text)["candidates"] == json.loads(exact.content[0].text)["candidates"]

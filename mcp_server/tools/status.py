@@ -90,5 +90,5 @@ def register(server: ToolCollector, state: ServerState) -> None:
             raise ToolError(str(exc)) from None
         state.backend.load(loaded, "preset" if preset else "spec")
         state.cache.clear()
-        state.prepare()
+        state.prepare(always=True)
         return status_of(state)
