@@ -9,7 +9,6 @@ from mcp.server.mcpserver.exceptions import ResourceError
 
 from . import runbooks
 from .state import ServerState
-from .tools.status import status_of
 
 
 def register(server: MCPServer, state: ServerState) -> None:
@@ -46,6 +45,8 @@ def register(server: MCPServer, state: ServerState) -> None:
     @server.resource("aiops://backend/status", name="backend-status", title="Backend status",
                      mime_type="application/json", description="Backend reachability, time range and data counts.")
     def backend_status() -> str:
+        from .tools.status import status_of  # tool modules load on first use
+
         return status_of(state).model_dump_json()
 
     @server.prompt(title="Investigate the current incident")

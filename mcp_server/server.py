@@ -20,14 +20,10 @@ INSTRUCTIONS = (
 
 def build_server(state: ServerState) -> MCPServer:
     from . import resources
-    from .tool_registry import ToolCollector, build_tools
-    from .tools import alerts, correlation, deployments, logs, metrics, remediation, reporting, status, traces
+    from .tool_registry import load_tools
 
-    collector = ToolCollector()
-    for module in (alerts, logs, metrics, correlation, traces, deployments, remediation, reporting, status):
-        module.register(collector, state)
     server = MCPServer("aiops-mcp", title="AIOps incident telemetry", instructions=INSTRUCTIONS,
-                       version="0.1.0", log_level="WARNING", tools=build_tools(collector))
+                       version="0.1.0", log_level="WARNING", tools=load_tools(state))
     resources.register(server, state)
     return server
 

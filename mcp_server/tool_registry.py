@@ -12,9 +12,11 @@ the slow path; the advertised schemas are the same either way (tested).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from functools import cached_property
 from importlib import metadata
@@ -25,6 +27,7 @@ import pydantic
 import pydantic_core
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
+from mcp.types import ToolAnnotations
 
 from .schemas import compact_output_schema, compact_schema
 
@@ -38,6 +41,13 @@ class ToolCollector:
 
     def __init__(self) -> None:
         self.entries: list[tuple[Callable, dict[str, Any]]] = []
+        self.origin: dict[str, str] = {}  # tool name -> module that registered it
+
+    def register(self, module_name: str, state) -> None:
+        before = len(self.entries)
+        importlib.import_module(module_name).register(self, state)
+        for fn, options in self.entries[before:]:
+            self.origin[options.get("name") or fn.__name__] = module_name
 
     def tool(self, **options: Any) -> Callable[[Callable], Callable]:
         def decorator(fn: Callable) -> Callable:
@@ -47,9 +57,47 @@ class ToolCollector:
         return decorator
 
 
-def build_tools(collector: ToolCollector) -> list[Tool]:
+TOOL_MODULES = ("alerts", "logs", "metrics", "correlation", "traces", "deployments", "remediation", "reporting",
+                "status")
+
+
+def load_tools(state) -> list[Tool]:
+    """Every tool, bound to `state`. From a complete cache no tool module is even imported:
+    each is imported, and its tools bound, on the first call of one of them."""
     cache_file = _cache_file()
     cached = _read(cache_file)
+    if cached and all(entry.get("listing") for entry in cached.values()):
+        modules = _Modules(state)
+        return [_lazy_tool(name, entry, modules=modules) for name, entry in cached.items()]
+    collector = ToolCollector()
+    for module in TOOL_MODULES:
+        collector.register(f"{__package__}.tools.{module}", state)
+    return build_tools(collector, cache_file, cached)
+
+
+class _Modules:
+    """Tool modules imported, and their tools bound to the state, on first use."""
+
+    def __init__(self, state) -> None:
+        self._state = state
+        self._functions: dict[str, Callable] = {}
+        self._lock = threading.Lock()
+
+    def function(self, module: str, name: str) -> Callable:
+        fn = self._functions.get(name)
+        if fn is None:
+            with self._lock:
+                if name not in self._functions:
+                    collector = ToolCollector()
+                    collector.register(module, self._state)
+                    for tool_fn, options in collector.entries:
+                        self._functions.setdefault(options.get("name") or tool_fn.__name__, tool_fn)
+                fn = self._functions[name]
+        return fn
+
+
+def build_tools(collector: ToolCollector, cache_file: Path | None = None, cached: dict | None = None) -> list[Tool]:
+    cached = cached or {}
     tools = []
     learned = {}
     for fn, options in collector.entries:
@@ -59,15 +107,24 @@ def build_tools(collector: ToolCollector) -> list[Tool]:
             tool = _full_tool(fn, options)
             learned[name] = {"parameters": tool.parameters, "output_schema": tool.output_schema,
                              "context_kwarg": tool.context_kwarg, "is_async": tool.is_async,
-                             "plain": not tool.resolved_params}
+                             "plain": not tool.resolved_params, "listing": _listing(tool, collector.origin[name])}
         elif entry["plain"]:
-            tool = _lazy_tool(fn, name, options, entry)
+            tool = _lazy_tool(name, entry, fn=fn, options=options)
         else:  # resolver parameters need the full registration
             tool = _full_tool(fn, options)
         tools.append(tool)
     if learned:
         _write(cache_file, {**cached, **learned})
     return tools
+
+
+def _listing(tool: Tool, module: str) -> dict | None:
+    """What tools/list says of a tool, beyond its schemas; None where it cannot be served
+    without the module (async or resolver-based tools, icons, metadata)."""
+    if tool.is_async or tool.resolved_params or tool.context_kwarg or tool.icons or tool.meta:
+        return None
+    return {"module": module, "title": tool.title, "description": tool.description,
+            "annotations": tool.annotations.model_dump(exclude_none=True) if tool.annotations else None}
 
 
 def _full_tool(fn: Callable, options: dict[str, Any]) -> Tool:
@@ -88,13 +145,13 @@ def _compact_in_place(schema: dict | None) -> None:
 class _LazyMetadata:
     """The SDK's function metadata (argument model, result conversion), built on first use."""
 
-    def __init__(self, fn: Callable, context_kwarg: str | None) -> None:
-        self._fn = fn
+    def __init__(self, resolve: Callable[[], Callable], context_kwarg: str | None) -> None:
+        self._resolve = resolve
         self._skip = [context_kwarg] if context_kwarg else []
 
     @cached_property
     def _real(self):
-        meta = func_metadata(self._fn, skip_names=self._skip)
+        meta = func_metadata(self._resolve(), skip_names=self._skip)
         _compact_in_place(meta.output_schema)
         return meta
 
@@ -102,13 +159,30 @@ class _LazyMetadata:
         return getattr(self._real, name)
 
 
-def _lazy_tool(fn: Callable, name: str, options: dict[str, Any], entry: dict) -> Tool:
+def _lazy_tool(name: str, entry: dict, *, fn: Callable | None = None, options: dict[str, Any] | None = None,
+               modules: _Modules | None = None) -> Tool:
+    """A tool served from its cache entry: with `fn`, registered already; otherwise through
+    `modules`, which imports and binds its module on the first call."""
+    listing = entry.get("listing") or {}
+    if fn is None:
+        def resolve() -> Callable:
+            return modules.function(listing["module"], name)
+
+        def fn(**kwargs: Any) -> Any:  # stands in for the tool function until its module is loaded
+            return resolve()(**kwargs)
+        title, description = listing["title"], listing["description"]
+        annotations = ToolAnnotations(**listing["annotations"]) if listing["annotations"] else None
+        icons = meta = None
+    else:
+        def resolve() -> Callable:
+            return fn
+        title, description = options.get("title"), options.get("description") or fn.__doc__ or ""
+        annotations, icons, meta = options.get("annotations"), options.get("icons"), options.get("meta")
     tool = Tool.model_construct(
-        fn=fn, name=name, title=options.get("title"), description=options.get("description") or fn.__doc__ or "",
-        parameters=entry["parameters"], fn_metadata=_LazyMetadata(fn, entry["context_kwarg"]),
-        is_async=entry["is_async"],
-        context_kwarg=entry["context_kwarg"], resolved_params={}, resolver_plans={},
-        annotations=options.get("annotations"), icons=options.get("icons"), meta=options.get("meta"))
+        fn=fn, name=name, title=title, description=description,
+        parameters=entry["parameters"], fn_metadata=_LazyMetadata(resolve, entry["context_kwarg"]),
+        is_async=entry["is_async"], context_kwarg=entry["context_kwarg"], resolved_params={}, resolver_plans={},
+        annotations=annotations, icons=icons, meta=meta)
     tool.__dict__["output_schema"] = entry["output_schema"]  # fills Tool.output_schema's cache
     return tool
 

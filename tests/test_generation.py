@@ -63,3 +63,24 @@ def test_store_survives_the_trip_between_processes():
     assert copy.deployment_records == store.deployment_records and copy.service_infos == store.service_infos
     start, end = store.time_range()
     assert copy.logs(start, end, "user-service") == store.logs(start, end, "user-service")
+
+
+def test_a_scenario_loaded_during_start_up_is_not_replaced_by_the_start_up_one():
+    import threading
+
+    from mcp_server.backends.simulated import SimulatedBackend
+
+    release = threading.Event()
+    first = preset_spec("memory_leak", end_time=FIXED_END)
+
+    def slow_spec():
+        release.wait(30)
+        return first
+
+    backend = SimulatedBackend(slow_spec)
+    loaded = preset_spec("network_partition", end_time=FIXED_END)
+    backend.load(loaded, "preset")
+    store, incident = backend.store, backend.incident_id
+    release.set()  # the start-up generation finishes after the load...
+    backend._loader.join(30)
+    assert backend.store is store and backend.incident_id == incident == generation.incident_id(loaded)

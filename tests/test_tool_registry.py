@@ -43,17 +43,55 @@ async def test_cached_schemas_match_the_derived_ones(monkeypatch, tmp_path):
     monkeypatch.setattr(tool_registry, "_cache_file", lambda: cache)
     first = await _observe(make_server()[0])  # derives and writes the cache
     assert cache.exists()
-    built_lazily = []
-    original = tool_registry._LazyMetadata.__init__
+    bound_lazily = []
+    original = tool_registry._Modules.function
 
-    def spy(self, fn, context_kwarg):
-        built_lazily.append(fn.__name__)
-        original(self, fn, context_kwarg)
+    def spy(self, module, name):
+        bound_lazily.append(name)
+        return original(self, module, name)
 
-    monkeypatch.setattr(tool_registry._LazyMetadata, "__init__", spy)
+    monkeypatch.setattr(tool_registry._Modules, "function", spy)
     cached = await _observe(make_server()[0])
-    assert "query_metrics" in built_lazily  # really served from the cache
+    assert "query_metrics" in bound_lazily  # really served from the cache, its module bound on first use
     assert derived == first == cached
+
+
+START_FROM_CACHE = """
+import asyncio, sys
+from pathlib import Path
+from mcp import Client
+from mcp_server import tool_registry
+tool_registry._cache_file = lambda: Path(sys.argv[1])
+from tests.server_helpers import make_server
+
+def tool_modules():
+    return sorted(m for m in sys.modules if m.startswith("mcp_server.tools."))
+
+async def main():
+    server, _ = make_server()
+    async with Client(server) as client:
+        listed = len((await client.list_tools()).tools)
+        before = tool_modules()
+        result = await client.call_tool("fetch_active_alerts", {})
+        print(listed, before, tool_modules(), result.is_error)
+
+asyncio.run(main())
+"""
+
+
+def test_a_start_from_the_cache_imports_each_tool_module_on_first_use(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    cache = tmp_path / "schemas.json"
+    run = [sys.executable, "-c", START_FROM_CACHE, str(cache)]
+    subprocess.run(run, cwd=root, check=True, capture_output=True, timeout=120)  # writes the cache
+    out = subprocess.run(run, cwd=root, check=True, capture_output=True, text=True, timeout=120).stdout.split()
+    listed, before, after, failed = out[0], out[1], out[2:-1], out[-1]
+    assert int(listed) >= 17 and before == "[]" and failed == "False"
+    assert "'mcp_server.tools.alerts'" in "".join(after) and "metrics" not in "".join(after)
 
 
 async def test_a_corrupt_cache_falls_back_to_deriving(monkeypatch, tmp_path):

@@ -32,7 +32,8 @@ class SimulatedBackend:
         self._incident_id = None
         self.source = "preset"
         steps = steps if steps is not None else generation.in_process(spec_factory)
-        threading.Thread(target=self._generate, args=(steps,), daemon=True, name="simulate").start()
+        self._loader = threading.Thread(target=self._generate, args=(steps,), daemon=True, name="simulate")
+        self._loader.start()
 
     @classmethod
     def from_args(cls, scenario: str | None, scenario_file: str | None, seed: int | None,
@@ -49,9 +50,13 @@ class SimulatedBackend:
         return self.spec_error
 
     def _generate(self, steps: Iterator) -> None:
+        # A scenario loaded meanwhile (`load`) wins over the one this start-up was generating.
         try:
             try:
-                self._incident_id = next(steps)
+                incident = next(steps)
+                with self._lock:
+                    if self._incident_id is None:
+                        self._incident_id = incident
             except Exception as exc:  # an invalid spec: reported by wait_for_spec
                 self.spec_error = self._error = exc
                 return
@@ -59,10 +64,13 @@ class SimulatedBackend:
                 self._spec_ready.set()
             store = next(steps)
         except BaseException as exc:  # reported on first use
-            self._error = exc
+            with self._lock:
+                if self._store is None:
+                    self._error = exc
         else:
             with self._lock:
-                self._store = store
+                if self._store is None:
+                    self._store = store
         finally:
             self._ready.set()
 
@@ -80,6 +88,7 @@ class SimulatedBackend:
         with self._lock:
             self._store, self._incident_id, self.source = store, generation.incident_id(spec), source
             self._error = None
+        self._spec_ready.set()
         self._ready.set()
 
     @property
