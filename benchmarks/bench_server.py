@@ -125,7 +125,7 @@ async def large(n: int) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()

@@ -4,9 +4,11 @@ MCPServer derives each tool's argument model and JSON schemas from its signature
 tool is registered: a fifth of a second or more for our tools, on every start, ahead of the
 first answer. Those schemas depend only on the source and the library versions, so they are
 cached beside the bytecode (`__pycache__`, keyed like bytecode by the sources' sizes and
-modification times, and by the library versions) and a cached tool builds
-its argument model on its first call instead. A missing, stale or unwritable cache only means
-the slow path; the advertised schemas are the same either way (tested).
+modification times, and by the library versions), together with each tool's title,
+description, annotations and module. From a complete cache the server lists its tools without
+importing a single tool module; a module is imported, and its tools bound to the server state,
+on the first call of one of them, and the tool's argument model is built then. A missing,
+stale or unwritable cache only means the slow path; the tools are the same either way (tested).
 """
 
 from __future__ import annotations
