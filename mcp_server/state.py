@@ -60,7 +60,8 @@ class ServerState:
                 if not always and len(data.services()) * len(data.metric_names()) < PREPARE_MIN_SERIES:
                     return
                 _, last = data.time_range()
-                self.investigation(last - 3600.0, last).candidates()  # runs every analysis
+                inv = self.investigation(last - 3600.0, last)
+                _ = (inv.candidates(), inv.trace_summaries)  # every analysis the tools share
             except Exception:  # only a head start: any real problem surfaces in the tool call
                 pass
 
