@@ -44,7 +44,9 @@ class ServerState:
         """The analysis of a window. A window reaching back before the first sample is
         analysed from the first sample: time with no telemetry is not time without errors,
         and every such window of one incident shares one analysis."""
-        data = self.telemetry()
+        return self._investigation(self.telemetry(), start, end)
+
+    def _investigation(self, data: TelemetryBackend, start: float, end: float) -> Investigation:
         first, _ = data.time_range()
         return self.cache.get(data, max(start, first), end)
 
@@ -60,7 +62,7 @@ class ServerState:
                 if not always and len(data.services()) * len(data.metric_names()) < PREPARE_MIN_SERIES:
                     return
                 _, last = data.time_range()
-                inv = self.investigation(last - 3600.0, last)
+                inv = self._investigation(data, last - 3600.0, last)  # the store just inspected
                 _ = (inv.candidates(), inv.trace_summaries)  # every analysis the tools share
             except Exception:  # only a head start: any real problem surfaces in the tool call
                 pass

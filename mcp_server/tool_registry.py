@@ -38,6 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("mcp_server", "guardrails", "telemetry")
 
 
+def _name(fn: Callable, options: dict[str, Any]) -> str:
+    return options.get("name") or fn.__name__
+
+
 class ToolCollector:
     """Takes the place of the server while the tool modules register their tools."""
 
@@ -49,7 +53,7 @@ class ToolCollector:
         before = len(self.entries)
         importlib.import_module(module_name).register(self, state)
         for fn, options in self.entries[before:]:
-            self.origin[options.get("name") or fn.__name__] = module_name
+            self.origin[_name(fn, options)] = module_name
 
     def tool(self, **options: Any) -> Callable[[Callable], Callable]:
         def decorator(fn: Callable) -> Callable:
@@ -93,7 +97,7 @@ class _Modules:
                     collector = ToolCollector()
                     collector.register(module, self._state)
                     for tool_fn, options in collector.entries:
-                        self._functions.setdefault(options.get("name") or tool_fn.__name__, tool_fn)
+                        self._functions.setdefault(_name(tool_fn, options), tool_fn)
                 fn = self._functions[name]
         return fn
 
@@ -103,7 +107,7 @@ def build_tools(collector: ToolCollector, cache_file: Path | None = None, cached
     tools = []
     learned = {}
     for fn, options in collector.entries:
-        name = options.get("name") or fn.__name__
+        name = _name(fn, options)
         entry = cached.get(name)
         if entry is None:
             tool = _full_tool(fn, options)
