@@ -6,6 +6,7 @@ Imports stay inside the commands: `--help` and start-up should not pay for what 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 
@@ -38,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario and args.scenario_file:
         print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
         return 2
+    # Start-up builds over a hundred thousand objects that live as long as the server (the
+    # SDK's models, above all) and almost no garbage: the collector would spend about a tenth
+    # of the start-up tracing them again and again. `serve` turns it back on, with every
+    # object made so far frozen out of its way.
+    gc.disable()
     # Start generating the incident before importing the MCP SDK: the two overlap, on two cores
     # where a child process can be forked (no thread exists yet).
     from .backends.simulated import SimulatedBackend

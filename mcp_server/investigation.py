@@ -8,8 +8,6 @@ window so that the several tools of one investigation do not repeat the work.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from functools import cached_property
 
 from telemetry.backend import TelemetryBackend
@@ -164,31 +162,3 @@ def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
         return found
     first = min(missing, key=lambda a: (a.onset, a.metric))
     return [a for a in found if a.direction != "missing"] + [first]
-
-
-class InvestigationCache:
-    """A few recent investigations, keyed by backend identity and window."""
-
-    def __init__(self, size: int = 8) -> None:
-        self._items: OrderedDict[tuple, Investigation] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def clear(self) -> None:
-        """Forget every analysis: after a switch of incident they can never be asked for
-        again, and each holds its incident's whole store in memory."""
-        with self._lock:
-            self._items.clear()
-
-    def get(self, backend: TelemetryBackend, start: float, end: float) -> Investigation:
-        key = (id(backend), round(start, 3), round(end, 3))
-        with self._lock:
-            inv = self._items.get(key)
-            if inv is not None and inv.backend is backend:
-                self._items.move_to_end(key)
-                return inv
-            inv = Investigation(backend, start, end)
-            self._items[key] = inv
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-            return inv

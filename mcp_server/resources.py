@@ -7,7 +7,6 @@ import json
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
-from . import runbooks
 from .state import ServerState
 
 
@@ -21,11 +20,15 @@ def register(server: MCPServer, state: ServerState) -> None:
     @server.resource("aiops://runbooks", name="runbooks", title="Runbook index", mime_type="application/json",
                      description="Fault types with a runbook, and their titles.")
     def runbook_index() -> str:
+        from . import runbooks
+
         return json.dumps({k: r.title for k, r in runbooks.RUNBOOKS.items()})
 
     @server.resource("aiops://runbooks/{fault_type}", name="runbook", title="Runbook", mime_type="text/markdown",
                      description="The runbook for one fault type.")
     def runbook(fault_type: str) -> str:
+        from . import runbooks
+
         r = runbooks.RUNBOOKS.get(fault_type)
         if r is None:
             raise ResourceError(f"unknown fault type {fault_type!r}; known: {', '.join(runbooks.RUNBOOKS)}")

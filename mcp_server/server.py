@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -38,6 +39,8 @@ def serve(args: argparse.Namespace, backend) -> int:
         print(f"aiops-mcp: {error}", file=sys.stderr)
         return 2
     state.prepare()
+    gc.freeze()  # what start-up built lives as long as the server: no collection need trace it
+    gc.enable()
     try:
         if args.transport == "stdio":
             server.run("stdio")

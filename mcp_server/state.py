@@ -3,13 +3,47 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telemetry.backend import TelemetryBackend
 
-from .investigation import Investigation, InvestigationCache
+if TYPE_CHECKING:
+    from .investigation import Investigation
 
 PREPARE_MIN_SERIES = 1200  # series (services x metrics) from which the first scan is slow
+
+
+class InvestigationCache:
+    """A few recent investigations, keyed by backend identity and window."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._items: OrderedDict[tuple, Investigation] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def clear(self) -> None:
+        """Forget every analysis: after a switch of incident they can never be asked for
+        again, and each holds its incident's whole store in memory."""
+        with self._lock:
+            self._items.clear()
+
+    def get(self, backend: TelemetryBackend, start: float, end: float) -> Investigation:
+        # The analysis modules load with the first analysis, not with the server.
+        from .investigation import Investigation
+
+        key = (id(backend), round(start, 3), round(end, 3))
+        with self._lock:
+            inv = self._items.get(key)
+            if inv is not None and inv.backend is backend:
+                self._items.move_to_end(key)
+                return inv
+            inv = Investigation(backend, start, end)
+            self._items[key] = inv
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+            return inv
 
 
 @dataclass

@@ -137,6 +137,8 @@ def _full_tool(fn: Callable, options: dict[str, Any]) -> Tool:
     tool = Tool.from_function(fn, **options)
     tool.parameters = compact_schema(tool.parameters, optional_nulls=True)
     _compact_in_place(tool.output_schema)
+    if getattr(fn, "dumps_model", False):
+        tool.fn_metadata.output_model = None  # as in _LazyMetadata: no second validation
     return tool
 
 
@@ -149,16 +151,31 @@ def _compact_in_place(schema: dict | None) -> None:
 
 
 class _LazyMetadata:
-    """The SDK's function metadata (argument model, result conversion), built on first use."""
+    """The SDK's function metadata (argument model, result conversion), built on first use,
+    after which it takes this stand-in's place on the tool.
 
-    def __init__(self, resolve: Callable[[], Callable], context_kwarg: str | None) -> None:
+    For a tool whose result is the dump of a validated model (`tools.common.tool_body`), the
+    cached output schema is published as it is, and the SDK is not handed the model: it would
+    derive the schema again (milliseconds on the first call) and validate every result against
+    the very model it was just dumped from."""
+
+    def __init__(self, resolve: Callable[[], Callable], context_kwarg: str | None, output_schema: dict | None) -> None:
         self._resolve = resolve
         self._skip = [context_kwarg] if context_kwarg else []
+        self._output_schema = output_schema
+        self.tool: Tool | None = None
 
     @cached_property
     def _real(self):
-        meta = func_metadata(self._resolve(), skip_names=self._skip)
-        _compact_in_place(meta.output_schema)
+        fn = self._resolve()
+        if self._output_schema is not None and getattr(fn, "dumps_model", False):
+            meta = func_metadata(fn, skip_names=self._skip, structured_output=False)
+            meta.output_schema = self._output_schema
+        else:
+            meta = func_metadata(fn, skip_names=self._skip)
+            _compact_in_place(meta.output_schema)
+        if self.tool is not None:
+            self.tool.fn_metadata = meta  # later calls skip this stand-in
         return meta
 
     def __getattr__(self, name: str) -> Any:
@@ -184,12 +201,13 @@ def _lazy_tool(name: str, entry: dict, *, fn: Callable | None = None, options: d
             return fn
         title, description = options.get("title"), options.get("description") or fn.__doc__ or ""
         annotations, icons, meta = options.get("annotations"), options.get("icons"), options.get("meta")
+    metadata = _LazyMetadata(resolve, entry["context_kwarg"], entry["output_schema"])
     tool = Tool.model_construct(
-        fn=fn, name=name, title=title, description=description,
-        parameters=entry["parameters"], fn_metadata=_LazyMetadata(resolve, entry["context_kwarg"]),
+        fn=fn, name=name, title=title, description=description, parameters=entry["parameters"], fn_metadata=metadata,
         is_async=entry["is_async"], context_kwarg=entry["context_kwarg"], resolved_params={}, resolver_plans={},
         annotations=annotations, icons=icons, meta=meta)
     tool.__dict__["output_schema"] = entry["output_schema"]  # fills Tool.output_schema's cache
+    metadata.tool = tool
     return tool
 
 

@@ -57,29 +57,30 @@ async def test_cached_schemas_match_the_derived_ones(monkeypatch, tmp_path):
 
 
 START_FROM_CACHE = """
-import asyncio, sys
+import asyncio, json, sys
 from pathlib import Path
 from mcp import Client
 from mcp_server import tool_registry
 tool_registry._cache_file = lambda: Path(sys.argv[1])
 from tests.server_helpers import make_server
 
-def tool_modules():
-    return sorted(m for m in sys.modules if m.startswith("mcp_server.tools."))
+def ours():
+    return sorted(m for m in sys.modules if m.startswith(("mcp_server.tools.", "mcp_server.analysis", "guardrails.")))
 
 async def main():
     server, _ = make_server()
     async with Client(server) as client:
         listed = len((await client.list_tools()).tools)
-        before = tool_modules()
+        before = ours()
         result = await client.call_tool("fetch_active_alerts", {})
-        print(listed, before, tool_modules(), result.is_error)
+        print(json.dumps({"listed": listed, "before": before, "after": ours(), "failed": result.is_error}))
 
 asyncio.run(main())
 """
 
 
 def test_a_start_from_the_cache_imports_each_tool_module_on_first_use(tmp_path):
+    """...and the analysis and the guardrails a call needs, only when it needs them."""
     import subprocess
     import sys
     from pathlib import Path
@@ -88,10 +89,12 @@ def test_a_start_from_the_cache_imports_each_tool_module_on_first_use(tmp_path):
     cache = tmp_path / "schemas.json"
     run = [sys.executable, "-c", START_FROM_CACHE, str(cache)]
     subprocess.run(run, cwd=root, check=True, capture_output=True, timeout=120)  # writes the cache
-    out = subprocess.run(run, cwd=root, check=True, capture_output=True, text=True, timeout=120).stdout.split()
-    listed, before, after, failed = out[0], out[1], out[2:-1], out[-1]
-    assert int(listed) >= 17 and before == "[]" and failed == "False"
-    assert "'mcp_server.tools.alerts'" in "".join(after) and "metrics" not in "".join(after)
+    seen = json.loads(subprocess.run(run, cwd=root, check=True, capture_output=True, text=True, timeout=120).stdout)
+    assert seen["listed"] >= 17 and seen["before"] == [] and not seen["failed"]
+    after = seen["after"]
+    assert "mcp_server.tools.alerts" in after and "mcp_server.tools.metrics" not in after
+    assert "guardrails.untrusted_text" in after  # alert summaries are telemetry text
+    assert "guardrails.remediation_safety" not in after and "mcp_server.analysis.correlation" not in after
 
 
 async def test_a_corrupt_cache_falls_back_to_deriving(monkeypatch, tmp_path):

@@ -3,7 +3,6 @@ compact JSON results and the output-size caps of DESIGN.md §3.4."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import json
@@ -15,7 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
-from guardrails import sanitize
+from guardrails.untrusted_text import sanitize
 from telemetry.backend import BackendError, TelemetryBackend
 from telemetry.timefmt import iso, parse_iso
 
@@ -85,17 +84,21 @@ def check_service(backend: TelemetryBackend, service: str | None, *, required: b
     names = [s.name for s in backend.services()]
     if service in names:
         return service
-    close = difflib.get_close_matches(service, names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ToolError(f"service: unknown service {service!r}.{hint} Known services: {', '.join(names)}")
+    raise ToolError(f"service: unknown service {service!r}.{_did_you_mean(service, names)} "
+                    f"Known services: {', '.join(names)}")
 
 
 def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     if value in choices:
         return value
+    raise ToolError(f"{name}: {value!r} is not valid.{_did_you_mean(value, choices)} Choose one of: {', '.join(choices)}")
+
+
+def _did_you_mean(value: str, choices: Sequence[str]) -> str:
+    import difflib  # only bad arguments need it
+
     close = difflib.get_close_matches(value, list(choices), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ToolError(f"{name}: {value!r} is not valid.{hint} Choose one of: {', '.join(choices)}")
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _names(backend: TelemetryBackend) -> str:
@@ -152,5 +155,6 @@ def tool_body(fn: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
                             "running, try narrower arguments") from exc
 
     wrapper.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
+    wrapper.dumps_model = True  # type: ignore[attr-defined]  # structured content is a validated model's dump
     wrapper.__doc__ = " ".join((fn.__doc__ or "").split())  # the description, without source indentation
     return wrapper
