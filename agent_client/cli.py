@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from pathlib import Path
@@ -38,7 +39,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settle_gc() -> None:
+    """Call once start-up's imports are done. Until then the cyclic collector is off (`main`):
+    those imports build over two hundred thousand objects that live as long as the process, and
+    tracing them again and again costs a tenth of the start-up. They are frozen out of its way;
+    then collections are made rarer, since an investigation allocates in bursts and leaves
+    almost no cyclic garbage (about 5% of an evaluation case's time)."""
+    gc.freeze()
+    gc.enable()
+    gc.set_threshold(20_000, 20, 100)
+
+
 def main(argv: list[str] | None = None) -> int:
+    gc.disable()  # until settle_gc
+    try:
+        return _main(argv)
+    finally:
+        gc.enable()  # whichever way the command ended (main is also called in-process)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -96,6 +116,9 @@ def run_command(args) -> int:
     except ValueError as exc:
         print(f"aiops-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from . import pipeline, progress  # noqa: F401  (imported before the collector settles)
+
+    settle_gc()
     return asyncio.run(_run(args, settings))
 
 

@@ -13,6 +13,7 @@ from agents.exceptions import (AgentsException, InputGuardrailTripwireTriggered,
                                ToolInputGuardrailTripwireTriggered)
 from agents.mcp import MCPServerStdio, MCPServerStreamableHttp
 
+from . import result_check
 from .agents import log_analyzer, metrics_analyzer, remediation, reporter, root_cause, triage
 from .config import Settings
 from .context import InvestigationContext
@@ -46,7 +47,8 @@ def only_own_tools(ctx, tool) -> bool:
 
 
 class _ToolsListedOnce:
-    """Each agent's own tools, listed once per connection.
+    """Each agent's own tools, listed once per connection (and results checked against their
+    schemas with compiled validators: `result_check`).
 
     The SDK filters and deep-copies tools on every turn so that no caller can mutate its
     cache; those copies, output schemas and all, were most of the client's time per turn. Here
@@ -72,6 +74,11 @@ class _ToolsListedOnce:
     def invalidate_tools_cache(self):
         self._tools_by_agent.clear()
         super().invalidate_tools_cache()
+
+    async def connect(self):
+        await super().connect()
+        if self.session is not None:
+            result_check.install(self.session)
 
 
 class _Stdio(_ToolsListedOnce, MCPServerStdio):

@@ -16,10 +16,13 @@ from benchmarks.common import python_speed_floor, report, report_at_typical_spee
 
 
 async def _run() -> bool:
+    from agent_client.cli import settle_gc
     from agent_client.config import Settings
     from agent_client.eval import matrix, scoring
     from agent_client.eval.runner import run_case
     from agent_client.pipeline import connect
+
+    settle_gc()  # as `aiops-agent eval` does
 
     cases = matrix.quick()
     settings = Settings(api_key=None, base_url="", model="offline")
