@@ -91,7 +91,8 @@ def check_service(backend: TelemetryBackend, service: str | None, *, required: b
 def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     if value in choices:
         return value
-    raise ToolError(f"{name}: {value!r} is not valid.{_did_you_mean(value, choices)} Choose one of: {', '.join(choices)}")
+    raise ToolError(f"{name}: {value!r} is not valid.{_did_you_mean(value, choices)} "
+                    f"Choose one of: {', '.join(choices)}")
 
 
 def _did_you_mean(value: str, choices: Sequence[str]) -> str:
