@@ -59,6 +59,7 @@ class _ToolsListedOnce:
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._tools_by_agent: dict[str, list] = {}
+        self.tools_generation = 0  # bumped whenever the listing may change (`agents.common.McpAgent`)
 
     async def list_tools(self, run_context=None, agent=None):
         if run_context is None or agent is None:
@@ -73,10 +74,12 @@ class _ToolsListedOnce:
 
     def invalidate_tools_cache(self):
         self._tools_by_agent.clear()
+        self.tools_generation += 1
         super().invalidate_tools_cache()
 
     async def connect(self):
         await super().connect()
+        self.tools_generation += 1  # a new session: its tools are new objects
         if self.session is not None:
             result_check.install(self.session)
 

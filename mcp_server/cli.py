@@ -49,9 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     from .backends.simulated import SimulatedBackend
 
     backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed, fork=True)
+    # Forked now, while this process is small and has no thread; idle until a scenario is loaded.
+    from .analysis_worker import AnalysisWorker
+
+    worker = AnalysisWorker.start()
     from .server import serve
 
-    return serve(args, backend)
+    return serve(args, backend, worker)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ window so that the several tools of one investigation do not repeat the work.
 from __future__ import annotations
 
 import math
+import threading
 from functools import cached_property
 
 from telemetry.backend import TelemetryBackend
@@ -19,17 +20,63 @@ from .analysis.traces import TraceSummary, attribute_origins, group_traces, summ
 
 ERROR_LEVELS = ("ERROR", "FATAL")
 PATTERN_LEVELS = ("WARN", "ERROR", "FATAL")
+LATEST_SECONDS = 3600.0  # the tools' default window
+
+
+class shared_analysis(cached_property):  # noqa: N801 - used like cached_property
+    """A cached analysis that the analysis worker may be computing already: the first read
+    waits for the worker's results (`Investigation.settle`) rather than repeat its work.
+    Record lists stay plain cached properties: they are this process's own, and quick."""
+
+    def __get__(self, instance, owner=None):
+        if instance is not None:
+            instance.settle()
+        return super().__get__(instance, owner)
+
+
+def latest_hour(backend: TelemetryBackend) -> tuple[float, float]:
+    """The window analysed ahead of the first question: the tools' default window, from
+    the first sample if the telemetry is shorter (see `ServerState.investigation`)."""
+    first, last = backend.time_range()
+    return max(first, last - LATEST_SECONDS), last
 
 
 class Investigation:
-    def __init__(self, backend: TelemetryBackend, start: float, end: float) -> None:
+    def __init__(self, backend: TelemetryBackend, start: float, end: float, head_start=None) -> None:
+        """`head_start`: an `analysis_worker.Ticket` for this very window, adopted by
+        `settle` if the worker's store was the same as `backend`."""
         self.backend = backend
         self.start = start
         self.end = end
         self.names = tuple(s.name for s in backend.services())
+        self._head_start = head_start
+        self._settle_lock = threading.Lock()
+
+    def settle(self) -> None:
+        """Wait for the head start, if any, and take its results (`shared_analysis`)."""
+        if self._head_start is None:
+            return
+        with self._settle_lock:
+            if self._head_start is None:  # settled by another thread meanwhile
+                return
+            reply = self._head_start.wait()
+            fingerprint = getattr(self.backend, "fingerprint", None)
+            if (reply is not None and reply["window"] == (self.start, self.end) and fingerprint is not None
+                    and reply["fingerprint"] == fingerprint()):
+                self.__dict__.update(reply["analysis"])
+            self._head_start = None
+
+    def warm(self) -> None:
+        """Run every analysis the tools share."""
+        self.candidates()
+        _ = self.trace_summaries
+
+    def export(self) -> dict:
+        self.warm()
+        return {name: self.__dict__[name] for name in EXPORTED if name in self.__dict__}
 
     # -- metrics --------------------------------------------------------------------
-    @cached_property
+    @shared_analysis
     def anomalies(self) -> dict[str, list[Anomaly]]:
         out: dict[str, list[Anomaly]] = {}
         for service in self.names:
@@ -52,7 +99,7 @@ class Investigation:
             self._memo[key] = found
         return self._memo[key]
 
-    @cached_property
+    @shared_analysis
     def _alert_thresholds(self) -> dict[tuple[str, str], float]:
         """Thresholds of critical alerts that fired ("metric > value ..."): an operator's own
         line for "this is an incident", used when the failure began before the window."""
@@ -77,7 +124,7 @@ class Investigation:
         records = [r for r in self.problem_logs if r.level in levels and (service is None or r.service == service)]
         return log_templates.group(records, self.names)
 
-    @cached_property
+    @shared_analysis
     def log_evidence(self) -> dict[str, correlation.LogEvidence]:
         evidence = {n: correlation.LogEvidence() for n in self.names}
         errors = [r for r in self.problem_logs if r.level in ERROR_LEVELS]
@@ -130,11 +177,11 @@ class Investigation:
     def traces(self) -> dict[str, list]:
         return group_traces(self.backend.spans(self.start, self.end))
 
-    @cached_property
+    @shared_analysis
     def trace_summaries(self) -> list[TraceSummary]:
         return [summarize(spans) for spans in self.traces.values()]
 
-    @cached_property
+    @shared_analysis
     def trace_analysis(self):
         return attribute_origins(self.traces)
 
@@ -150,7 +197,7 @@ class Investigation:
             )
         return self._memo[key]
 
-    @cached_property
+    @shared_analysis
     def _memo(self) -> dict:
         return {}
 
@@ -162,3 +209,7 @@ def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
         return found
     first = min(missing, key=lambda a: (a.onset, a.metric))
     return [a for a in found if a.direction != "missing"] + [first]
+
+
+# What `export` hands over: every shared analysis, none of the record lists it was made from.
+EXPORTED = tuple(name for name, value in vars(Investigation).items() if isinstance(value, shared_analysis))

@@ -29,11 +29,12 @@ def build_server(state: ServerState) -> MCPServer:
     return server
 
 
-def serve(args: argparse.Namespace, backend) -> int:
-    """Serve `backend` (already generating its incident in the background)."""
+def serve(args: argparse.Namespace, backend, worker=None) -> int:
+    """Serve `backend` (already generating its incident in the background), with the
+    `analysis_worker` if one could be started."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    state = ServerState(backend=backend)
+    state = ServerState(backend=backend, worker=worker)
     server = build_server(state)
     if (error := backend.wait_for_spec()) is not None:
         print(f"aiops-mcp: {error}", file=sys.stderr)
@@ -50,7 +51,9 @@ def serve(args: argparse.Namespace, backend) -> int:
     sys.setswitchinterval(0.0005)
     try:
         if args.transport == "stdio":
-            server.run("stdio")
+            from . import stdio_transport
+
+            stdio_transport.run(server)
         else:
             print(f"aiops-mcp: serving streamable HTTP on http://{args.host}:{args.port}/mcp", file=sys.stderr)
             server.run("streamable-http", host=args.host, port=args.port)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from telemetry.backend import TelemetryBackend
 
 if TYPE_CHECKING:
+    from .analysis_worker import AnalysisWorker
     from .investigation import Investigation
 
 PREPARE_MIN_SERIES = 1200  # series (services x metrics) from which the first scan is slow
@@ -29,7 +30,8 @@ class InvestigationCache:
         with self._lock:
             self._items.clear()
 
-    def get(self, backend: TelemetryBackend, start: float, end: float) -> Investigation:
+    def get(self, backend: TelemetryBackend, start: float, end: float, head_start=None) -> Investigation:
+        """`head_start`: for a new entry, the analysis worker's ticket for this window."""
         # The analysis modules load with the first analysis, not with the server.
         from .investigation import Investigation
 
@@ -39,8 +41,7 @@ class InvestigationCache:
             if inv is not None and inv.backend is backend:
                 self._items.move_to_end(key)
                 return inv
-            inv = Investigation(backend, start, end)
-            self._items[key] = inv
+            inv = self._items[key] = Investigation(backend, start, end, head_start)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
             return inv
@@ -67,6 +68,7 @@ class ServerState:
     cache: InvestigationCache = field(default_factory=InvestigationCache)
     proposals: list[Proposal] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    worker: AnalysisWorker | None = None  # analyses loaded scenarios on another core (Linux)
 
     def telemetry(self) -> TelemetryBackend:
         """The data to answer one call from: for the simulator, the loaded scenario's store,
@@ -84,20 +86,30 @@ class ServerState:
         first, _ = data.time_range()
         return self.cache.get(data, max(start, first), end)
 
-    def prepare(self, always: bool = False) -> threading.Thread:
-        """Analyse the latest hour (the tools' default window) in the background, so that the
-        first questions about the incident are answered from the cache: on a hundred services
-        the first anomaly scan alone takes over 0.1 s. At start-up small incidents are left
-        alone (the scan is quick, and the CPU better spent answering the first calls); after
-        a switch of incident (`always`), the caller's next turns overlap with the work."""
+    def prepare(self, always: bool = False, head_start=None) -> threading.Thread | None:
+        """Analyse the latest hour (the tools' default window) ahead of the first question
+        about it: on a hundred services the first anomaly scan alone takes over 0.1 s.
+
+        With `head_start` (the analysis worker's ticket for the incident just loaded) the
+        cache only waits for the worker's results. Otherwise a background thread does the
+        work. At start-up small incidents are left alone (the scan is quick, and the CPU
+        better spent answering the first calls); after a switch of incident (`always`), the
+        caller's next turns overlap with the work."""
+        if head_start is not None:
+            from .investigation import latest_hour
+
+            data = self.telemetry()
+            self.cache.get(data, *latest_hour(data), head_start)
+            return None
+
         def work() -> None:
             try:
                 data = self.telemetry()
                 if not always and len(data.services()) * len(data.metric_names()) < PREPARE_MIN_SERIES:
                     return
-                _, last = data.time_range()
-                inv = self._investigation(data, last - 3600.0, last)  # the store just inspected
-                _ = (inv.candidates(), inv.trace_summaries)  # every analysis the tools share
+                from .investigation import latest_hour
+
+                self._investigation(data, *latest_hour(data)).warm()  # the store just inspected
             except Exception:  # only a head start: any real problem surfaces in the tool call
                 pass
 

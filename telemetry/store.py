@@ -88,6 +88,14 @@ class TelemetryStore:
                    span_records=[Span(*row) for row in spans], alert_records=[Alert(*row) for row in alerts],
                    deployment_records=[Deployment(*row) for row in deployments])
 
+    def fingerprint(self) -> tuple:
+        """Cheap evidence that two stores hold the same telemetry (say, one generated in
+        another process from the same spec): the window, the counts, the latest records."""
+        latest = repr([self.log_records[-1:], self.span_records[-1:], self.alert_records[-1:],
+                       self.deployment_records[-1:]])  # repr: a NaN equals itself as text only
+        return (self.start, self.end, len(self.log_records), len(self.span_records), len(self.series),
+                len(self.alert_records), len(self.deployment_records), latest)
+
     # -- TelemetryBackend -------------------------------------------------------------
     def services(self) -> Sequence[ServiceInfo]:
         return self.service_infos

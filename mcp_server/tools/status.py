@@ -88,7 +88,9 @@ def register(server: ToolCollector, state: ServerState) -> None:
                     loaded = loaded.model_copy(update={"seed": seed})
         except SpecError as exc:
             raise ToolError(str(exc)) from None
+        # The worker generates and analyses its own copy while this process generates.
+        head_start = state.worker.submit(loaded) if state.worker is not None else None
         state.backend.load(loaded, "preset" if preset else "spec")
         state.cache.clear()
-        state.prepare(always=True)
+        state.prepare(always=True, head_start=head_start)
         return status_of(state)

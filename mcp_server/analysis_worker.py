@@ -1,0 +1,187 @@
+"""Analysis on the other core: a forked process that analyses each simulated incident
+loaded with `load_scenario`.
+
+The server answers one call at a time, so one core sits idle while it and its client take
+turns. For every scenario loaded, the worker generates the same telemetry (generation is
+deterministic) alongside the server's own generation, analyses the latest hour, and sends
+back the results, never the records: about 80 kB for an eight-service incident, against
+about 60 ms of analysis the server would otherwise do under its interpreter lock while
+answering calls. The server's investigation cache adopts them on first use, after checking
+that both processes generated the same store (`TelemetryStore.fingerprint`).
+
+Forking is safe only before threads exist, so the worker is started by `aiops-mcp` at
+start-up, on Linux only; everywhere else the analysis runs on a background thread as before.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import select
+import struct
+import threading
+from typing import Any
+
+from .backends.generation import can_fork
+
+_HEADER = struct.Struct("!Q")
+WAIT_SECONDS = 30.0  # the longest a call waits for the worker before analysing itself
+
+
+class Ticket:
+    """One submitted analysis: `wait` returns the worker's reply, or None if it failed."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._reply: dict | None = None
+
+    def resolve(self, reply: dict | None) -> None:
+        self._reply = reply
+        self._done.set()
+
+    def wait(self, timeout: float = WAIT_SECONDS) -> dict | None:
+        self._done.wait(timeout)
+        return self._reply
+
+
+class AnalysisWorker:
+    def __init__(self, pid: int, requests: int, replies: int) -> None:
+        self.pid = pid
+        self._requests = requests
+        self._replies = replies
+        self._lock = threading.Lock()
+        self._pending: dict[int, Ticket] = {}
+        self._next = 0
+        self._reader: threading.Thread | None = None
+        self.alive = True
+
+    @classmethod
+    def start(cls) -> AnalysisWorker | None:
+        """Fork the worker (call before any thread starts); None where forking is unsafe."""
+        if not can_fork():
+            return None
+        to_worker, from_server = os.pipe()
+        to_server, from_worker = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            status = 1
+            try:
+                os.close(from_server)
+                os.close(to_server)
+                _detach_from_stdio()
+                _serve(to_worker, from_worker)
+                status = 0
+            except BaseException:  # noqa: BLE001 - nothing here may reach the server's stdio
+                pass
+            finally:
+                os._exit(status)
+        os.close(to_worker)
+        os.close(from_worker)
+        return cls(pid, from_server, to_server)
+
+    def submit(self, spec) -> Ticket:
+        """Ask for the analysis of `spec`'s latest hour. Never blocks on the worker: a
+        failure resolves the ticket with None, and the caller analyses for itself."""
+        ticket = Ticket()
+        with self._lock:
+            if not self.alive:
+                ticket.resolve(None)
+                return ticket
+            self._next += 1
+            number = self._next
+            self._pending[number] = ticket
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read_replies, daemon=True, name="analysis-worker")
+                self._reader.start()
+            try:
+                _send(self._requests, (number, spec))
+            except OSError:
+                self._fail_all()
+        return ticket
+
+    def _read_replies(self) -> None:
+        while True:
+            try:
+                number, reply = _receive(self._replies)
+            except (OSError, EOFError, pickle.UnpicklingError):
+                with self._lock:
+                    self._fail_all()
+                return
+            with self._lock:
+                ticket = self._pending.pop(number, None)
+            if ticket is not None:
+                ticket.resolve(reply)
+
+    def _fail_all(self) -> None:
+        self.alive = False
+        for ticket in self._pending.values():
+            ticket.resolve(None)
+        self._pending.clear()
+
+
+# -- the worker process ------------------------------------------------------------------------
+def _detach_from_stdio() -> None:
+    """The server's stdin and stdout are the MCP transport: the worker must neither read
+    them nor keep them open after the server exits."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _serve(requests: int, replies: int) -> None:
+    while True:
+        try:
+            number, spec = _receive(requests)
+        except EOFError:  # the server has gone
+            return
+        if select.select([requests], [], [], 0)[0]:
+            # Another scenario was loaded meanwhile (or the server has gone): this one will
+            # never be asked about.
+            reply = None
+        else:
+            try:
+                reply = analyse(spec)
+            except Exception:  # noqa: BLE001 - the server analyses for itself instead
+                reply = None
+        _send(replies, (number, reply))
+        # Garbage is collected while idle, never during an analysis.
+        gc.collect()
+
+
+def analyse(spec) -> dict[str, Any]:
+    """What the worker computes for one spec (also callable in-process, for tests)."""
+    from simulators import simulate
+
+    from .investigation import Investigation, latest_hour
+
+    store = simulate(spec).store
+    inv = Investigation(store, *latest_hour(store))
+    inv.warm()
+    return {"fingerprint": store.fingerprint(), "window": (inv.start, inv.end), "analysis": inv.export()}
+
+
+# -- framing: a length, then a pickle ------------------------------------------------------------
+def _send(fd: int, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd: int) -> Any:
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    return pickle.loads(_read_exactly(fd, size))
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+

@@ -1,0 +1,150 @@
+"""The analysis worker: what it sends back is what the server would have computed, the server
+adopts it only for the very same telemetry, and a worker that fails or dies costs nothing
+but the head start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mcp_server import analysis_worker
+from mcp_server.analysis_worker import Ticket
+from mcp_server.backends.generation import can_fork
+from mcp_server.investigation import EXPORTED, Investigation, latest_hour
+from mcp_server.state import InvestigationCache
+from simulators import preset_spec, simulate
+from tests.conftest import FIXED_END
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _spec(preset="database_exhaustion", seed=3):
+    return preset_spec(preset, seed=seed, end_time=FIXED_END)
+
+
+def _fresh(store) -> Investigation:
+    inv = Investigation(store, *latest_hour(store))
+    inv.warm()
+    return inv
+
+
+def test_exports_every_shared_analysis_and_no_records():
+    assert set(EXPORTED) == {"anomalies", "_alert_thresholds", "log_evidence", "trace_summaries",
+                             "trace_analysis", "_memo"}
+    reply = analysis_worker.analyse(_spec())
+    assert set(reply["analysis"]) == set(EXPORTED)
+    assert "problem_logs" not in reply["analysis"] and "traces" not in reply["analysis"]
+
+
+def test_an_adopted_analysis_answers_like_one_computed_here(monkeypatch):
+    spec = _spec()
+    reply = analysis_worker.analyse(spec)
+    store = simulate(spec).store  # this process's own copy, as in the server
+    expected = _fresh(store)
+    ticket = Ticket()
+    ticket.resolve(reply)
+    inv = Investigation(store, *latest_hour(store), head_start=ticket)
+
+    def no_second_analysis(*args, **kwargs):
+        raise AssertionError("the adopted analysis was computed again")
+
+    monkeypatch.setattr("mcp_server.investigation.detect", no_second_analysis)
+    monkeypatch.setattr("mcp_server.investigation.attribute_origins", no_second_analysis)
+    assert [c.service for c in inv.candidates()] == [c.service for c in expected.candidates()]
+    assert inv.candidates()[0].score == expected.candidates()[0].score
+    assert inv.anomalies.keys() == expected.anomalies.keys()
+    assert len(inv.trace_summaries) == len(expected.trace_summaries)
+    # Record lists are this process's own, never copies from the worker.
+    own = {id(r) for r in store.log_records}
+    assert inv.problem_logs and all(id(r) in own for r in inv.problem_logs)
+
+
+def test_an_analysis_of_other_telemetry_is_not_adopted():
+    reply = analysis_worker.analyse(_spec(seed=3))
+    other = simulate(_spec(seed=4)).store
+    ticket = Ticket()
+    ticket.resolve(reply)
+    inv = Investigation(other, *latest_hour(other), head_start=ticket)
+    assert [c.service for c in inv.candidates()] == [c.service for c in _fresh(other).candidates()]
+    assert inv.anomalies is not reply["analysis"]["anomalies"]
+
+
+def test_a_failed_worker_leaves_the_analysis_to_this_process():
+    store = simulate(_spec()).store
+    ticket = Ticket()
+    ticket.resolve(None)
+    cache = InvestigationCache()
+    inv = cache.get(store, *latest_hour(store), head_start=ticket)
+    assert inv.candidates()[0].service == "database-proxy"
+
+
+def test_readers_wait_for_the_head_start_and_share_one_adoption():
+    spec = _spec()
+    reply = analysis_worker.analyse(spec)
+    store = simulate(spec).store
+    ticket = Ticket()
+    inv = Investigation(store, *latest_hour(store), head_start=ticket)
+    seen = []
+    readers = [threading.Thread(target=lambda: seen.append(inv.anomalies)) for _ in range(4)]
+    for t in readers:
+        t.start()
+    ticket.resolve(reply)
+    for t in readers:
+        t.join(timeout=30)
+    assert len(seen) == 4 and all(s is seen[0] for s in seen)
+    assert inv.problem_logs  # record lists never wait
+
+
+def test_the_worker_loop_answers_only_the_latest_of_queued_requests():
+    """Two loads in quick succession: the first is superseded before it starts."""
+    requests_r, requests_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    analysis_worker._send(requests_w, (1, _spec(seed=3)))
+    analysis_worker._send(requests_w, (2, _spec(seed=4)))
+    loop = threading.Thread(target=analysis_worker._serve, args=(requests_r, replies_w))
+    loop.start()
+    first = analysis_worker._receive(replies_r)
+    second = analysis_worker._receive(replies_r)
+    os.close(requests_w)  # the server exits: the loop must return
+    loop.join(timeout=60)
+    assert not loop.is_alive()
+    assert first == (1, None)
+    assert second[0] == 2 and second[1]["fingerprint"] == simulate(_spec(seed=4)).store.fingerprint()
+    for fd in (requests_r, replies_r, replies_w):
+        os.close(fd)
+
+
+WORKER_SCRIPT = """
+import json, os, signal, sys, time
+from mcp_server.analysis_worker import AnalysisWorker
+from simulators import preset_spec
+end = sys.argv[1]
+worker = AnalysisWorker.start()
+reply = worker.submit(preset_spec("cpu_spike", seed=2, end_time=end)).wait(60)
+out = {"replied": reply is not None, "services": sorted(reply["analysis"]["anomalies"]) if reply else None}
+os.kill(worker.pid, signal.SIGKILL)
+os.waitpid(worker.pid, 0)
+started = time.perf_counter()
+out["after_death"] = worker.submit(preset_spec("cpu_spike", seed=2, end_time=end)).wait(60)
+out["seconds"] = time.perf_counter() - started
+out["alive"] = worker.alive
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="the worker exists on Linux only")
+def test_a_forked_worker_replies_and_its_death_fails_fast():
+    # A fresh interpreter: forking the test process, with earlier tests' threads, is not safe.
+    proc = subprocess.run([sys.executable, "-c", WORKER_SCRIPT, FIXED_END], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["replied"] and "payment-service" in out["services"]
+    assert out["after_death"] is None and not out["alive"]
+    assert out["seconds"] < 5
