@@ -50,6 +50,18 @@ def settle_gc() -> None:
     gc.set_threshold(20_000, 20, 100)
 
 
+def run_async(main):
+    """Run the command's coroutine on uvloop where it is installed (Linux and macOS): an
+    investigation is a few hundred small messages between two processes, and uvloop's event
+    loop handles each with less work than asyncio's own (about 5% of an evaluation case)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
 def main(argv: list[str] | None = None) -> int:
     gc.disable()  # until settle_gc
     try:
@@ -119,7 +131,7 @@ def run_command(args) -> int:
     from . import pipeline, progress  # noqa: F401  (imported before the collector settles)
 
     settle_gc()
-    return asyncio.run(_run(args, settings))
+    return run_async(_run(args, settings))
 
 
 async def _run(args, settings) -> int:

@@ -7,7 +7,6 @@ one tool call on the same long-lived server.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import sys
 import time
@@ -55,7 +54,9 @@ async def _run() -> bool:
 
 
 def main() -> int:
-    return 0 if asyncio.run(_run()) else 1
+    from agent_client.cli import run_async
+
+    return 0 if run_async(_run()) else 1  # on the event loop `aiops-agent eval` uses
 
 
 if __name__ == "__main__":
