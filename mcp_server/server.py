@@ -19,12 +19,15 @@ INSTRUCTIONS = (
 )
 
 
-def build_server(state: ServerState) -> MCPServer:
+def build_server(state: ServerState, one_client: bool = False) -> MCPServer:
+    """`one_client`: serving a single client (stdio), so tools run on the event loop
+    (`tool_registry.on_event_loop`)."""
     from . import resources
-    from .tool_registry import load_tools
+    from .tool_registry import load_tools, on_event_loop
 
+    tools = load_tools(state)
     server = MCPServer("aiops-mcp", title="AIOps incident telemetry", instructions=INSTRUCTIONS,
-                       version="0.1.0", log_level="WARNING", tools=load_tools(state))
+                       version="0.1.0", log_level="WARNING", tools=on_event_loop(tools) if one_client else tools)
     resources.register(server, state)
     return server
 
@@ -35,7 +38,7 @@ def serve(args: argparse.Namespace, backend, worker=None) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = ServerState(backend=backend, worker=worker)
-    server = build_server(state)
+    server = build_server(state, one_client=args.transport == "stdio")
     if (error := backend.wait_for_spec()) is not None:
         print(f"aiops-mcp: {error}", file=sys.stderr)
         return 2

@@ -86,25 +86,21 @@ class ServerState:
         first, _ = data.time_range()
         return self.cache.get(data, max(start, first), end)
 
-    def prepare(self, always: bool = False, head_start=None) -> threading.Thread:
+    def prepare(self, always: bool = False, head_start=None) -> threading.Thread | None:
         """Analyse the latest hour (the tools' default window) ahead of the first question
         about it: on a hundred services the first anomaly scan alone takes over 0.1 s.
 
         With `head_start` (the analysis worker's ticket for the incident just loaded) the
-        cache waits for the worker's results, and the thread only groups the log lines.
-        Otherwise the thread does all the work. At start-up small incidents are left alone (the scan is quick, and the CPU
+        cache only waits for the worker's results. Otherwise a background thread does the
+        work. At start-up small incidents are left alone (the scan is quick, and the CPU
         better spent answering the first calls); after a switch of incident (`always`), the
         caller's next turns overlap with the work."""
         if head_start is not None:
             from .investigation import latest_hour
 
             data = self.telemetry()
-            inv = self.cache.get(data, *latest_hour(data), head_start)
-            # Log templates are memoised per process, and the first log questions come before
-            # the worker is done: group the problem lines here meanwhile.
-            thread = threading.Thread(target=inv.patterns, daemon=True, name="prepare")
-            thread.start()
-            return thread
+            self.cache.get(data, *latest_hour(data), head_start)
+            return None
 
         def work() -> None:
             try:

@@ -13,6 +13,7 @@ stale or unwritable cache only means the slow path; the tools are the same eithe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -40,6 +41,26 @@ SOURCE_DIRS = ("mcp_server", "guardrails", "telemetry")
 
 def _name(fn: Callable, options: dict[str, Any]) -> str:
     return options.get("name") or fn.__name__
+
+
+def on_event_loop(tools: list[Tool]) -> list[Tool]:
+    """Have the event loop call the (synchronous) tools itself instead of handing each call to
+    a worker thread. For a server with one client (stdio) this is the better deal: calls are
+    answered one at a time, as one pipe delivers them anyway, and never wait on thread
+    hand-offs under the interpreter lock (6% of an evaluation case, measured in paired runs).
+    Over HTTP, where one slow call would hold up other clients, tools keep their threads."""
+    for tool in tools:
+        if not tool.is_async:
+            tool.fn, tool.is_async = _awaitable(tool.fn), True
+    return tools
+
+
+def _awaitable(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    async def call(**kwargs: Any) -> Any:
+        return fn(**kwargs)
+
+    return call
 
 
 class ToolCollector:

@@ -129,3 +129,21 @@ async def test_every_advertised_output_schema_is_self_contained():
         for tool in (await client.list_tools()).tools:
             text = json.dumps(tool.output_schema)
             assert "$ref" not in text and "$defs" not in text, tool.name
+
+
+@pytest.mark.parametrize("cache", ["0", "1"])
+async def test_a_one_client_server_answers_on_the_event_loop_exactly_as_with_threads(monkeypatch, cache):
+    import anyio.to_thread
+
+    from mcp_server.server import build_server
+
+    monkeypatch.setenv("AIOPS_MCP_SCHEMA_CACHE", cache)
+    threaded = await _observe(make_server()[0])
+    state = make_server()[1]
+    inline = build_server(state, one_client=True)
+
+    def no_thread(*args, **kwargs):
+        raise AssertionError("a tool call was handed to a worker thread")
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
+    assert await _observe(inline) == threaded
