@@ -26,23 +26,34 @@ from typing import Any
 from .backends.generation import can_fork
 
 _HEADER = struct.Struct("!Q")
+# The replies to one request, in the order they are sent: "early" holds what the first log
+# questions need (`Investigation.problem_patterns`), "full" everything else.
+STAGES = ("early", "full")
 WAIT_SECONDS = 30.0  # the longest a call waits for the worker before analysing itself
 
 
 class Ticket:
-    """One submitted analysis: `wait` returns the worker's reply, or None if it failed."""
+    """One submitted analysis: `wait(stage)` returns the worker's reply for that stage (see
+    `investigation.STAGES`), or None if the worker failed."""
 
     def __init__(self) -> None:
-        self._done = threading.Event()
-        self._reply: dict | None = None
+        self._replies: dict[str, dict | None] = {}
+        self._arrived = threading.Condition()
 
-    def resolve(self, reply: dict | None) -> None:
-        self._reply = reply
-        self._done.set()
+    def resolve(self, stage: str | None, reply: dict | None) -> None:
+        """Record the reply of `stage`; `stage` None: no reply will come for any stage."""
+        with self._arrived:
+            if stage is None:
+                for name in STAGES:
+                    self._replies.setdefault(name, None)
+            else:
+                self._replies[stage] = reply
+            self._arrived.notify_all()
 
-    def wait(self, timeout: float = WAIT_SECONDS) -> dict | None:
-        self._done.wait(timeout)
-        return self._reply
+    def wait(self, stage: str, timeout: float = WAIT_SECONDS) -> dict | None:
+        with self._arrived:
+            self._arrived.wait_for(lambda: stage in self._replies, timeout)
+            return self._replies.get(stage)
 
 
 class AnalysisWorker:
@@ -86,7 +97,7 @@ class AnalysisWorker:
         ticket = Ticket()
         with self._lock:
             if not self.alive:
-                ticket.resolve(None)
+                ticket.resolve(None, None)
                 return ticket
             self._next += 1
             number = self._next
@@ -103,20 +114,21 @@ class AnalysisWorker:
     def _read_replies(self) -> None:
         while True:
             try:
-                number, reply = _receive(self._replies)
+                number, stage, reply = _receive(self._replies)
             except (OSError, EOFError, pickle.UnpicklingError):
                 with self._lock:
                     self._fail_all()
                 return
             with self._lock:
-                ticket = self._pending.pop(number, None)
+                last = stage is None or stage == STAGES[-1]
+                ticket = self._pending.pop(number, None) if last else self._pending.get(number)
             if ticket is not None:
-                ticket.resolve(reply)
+                ticket.resolve(stage, reply)
 
     def _fail_all(self) -> None:
         self.alive = False
         for ticket in self._pending.values():
-            ticket.resolve(None)
+            ticket.resolve(None, None)
         self._pending.clear()
 
 
@@ -131,35 +143,45 @@ def _detach_from_stdio() -> None:
 
 
 def _serve(requests: int, replies: int) -> None:
+    def superseded() -> bool:
+        # Another scenario was loaded meanwhile (or the server has gone): this one will
+        # never be asked about.
+        return bool(select.select([requests], [], [], 0)[0])
+
     while True:
         try:
             number, spec = _receive(requests)
         except EOFError:  # the server has gone
             return
-        if select.select([requests], [], [], 0)[0]:
-            # Another scenario was loaded meanwhile (or the server has gone): this one will
-            # never be asked about.
-            reply = None
-        else:
-            try:
-                reply = analyse(spec)
-            except Exception:  # noqa: BLE001 - the server analyses for itself instead
-                reply = None
-        _send(replies, (number, reply))
+        sent = []
+        try:
+            for stage, reply in analyse(spec, superseded):
+                _send(replies, (number, stage, reply))
+                sent.append(stage)
+        except Exception:  # noqa: BLE001 - the server analyses for itself instead
+            pass
+        if len(sent) < len(STAGES):
+            _send(replies, (number, None, None))  # no (further) reply for this request
         # Garbage is collected while idle, never during an analysis.
         gc.collect()
 
 
-def analyse(spec) -> dict[str, Any]:
-    """What the worker computes for one spec (also callable in-process, for tests)."""
+def analyse(spec, superseded=lambda: False):
+    """What the worker computes for one spec, stage by stage: (stage, reply) pairs; it stops
+    early once `superseded()`."""
+    if superseded():
+        return
     from simulators import simulate
 
     from .investigation import Investigation, latest_hour
 
     store = simulate(spec).store
     inv = Investigation(store, *latest_hour(store))
-    inv.warm()
-    return {"fingerprint": store.fingerprint(), "window": (inv.start, inv.end), "analysis": inv.export()}
+    base = {"fingerprint": store.fingerprint(), "window": (inv.start, inv.end)}
+    for stage in STAGES:
+        if superseded():
+            return
+        yield stage, {**base, "analysis": inv.export(stage)}
 
 
 # -- framing: a length, then a pickle ------------------------------------------------------------

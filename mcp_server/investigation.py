@@ -14,6 +14,7 @@ from functools import cached_property
 from telemetry.backend import TelemetryBackend
 
 from .analysis import correlation, log_templates
+from .analysis_worker import STAGES
 from .analysis.anomalies import Anomaly, detect
 from .analysis.metric_kinds import STATIC_METRICS
 from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
@@ -25,13 +26,22 @@ LATEST_SECONDS = 3600.0  # the tools' default window
 
 class shared_analysis(cached_property):  # noqa: N801 - used like cached_property
     """A cached analysis that the analysis worker may be computing already: the first read
-    waits for the worker's results (`Investigation.settle`) rather than repeat its work.
-    Record lists stay plain cached properties: they are this process's own, and quick."""
+    waits for the worker's reply of that `stage` (`Investigation.settle`) rather than repeat
+    its work. Record lists stay plain cached properties: they are this process's own, and
+    quick. The "early" stage is what the first log questions need; "full" is the rest."""
+
+    def __init__(self, func, stage: str = "full") -> None:
+        super().__init__(func)
+        self.stage = stage
 
     def __get__(self, instance, owner=None):
         if instance is not None:
-            instance.settle()
+            instance.settle(self.stage)
         return super().__get__(instance, owner)
+
+
+def early(func) -> shared_analysis:
+    return shared_analysis(func, "early")
 
 
 def latest_hour(backend: TelemetryBackend) -> tuple[float, float]:
@@ -50,30 +60,35 @@ class Investigation:
         self.end = end
         self.names = tuple(s.name for s in backend.services())
         self._head_start = head_start
-        self._settle_lock = threading.Lock()
+        self._waiting = {stage: threading.Lock() for stage in STAGES} if head_start is not None else {}
 
-    def settle(self) -> None:
-        """Wait for the head start, if any, and take its results (`shared_analysis`)."""
-        if self._head_start is None:
+    def settle(self, stage: str) -> None:
+        """Wait for the head start's reply of `stage`, if any, and take its results."""
+        lock = self._waiting.get(stage)
+        if lock is None:
             return
-        with self._settle_lock:
-            if self._head_start is None:  # settled by another thread meanwhile
+        with lock:
+            if stage not in self._waiting:  # settled by another thread meanwhile
                 return
-            reply = self._head_start.wait()
+            reply = self._head_start.wait(stage)
             fingerprint = getattr(self.backend, "fingerprint", None)
             if (reply is not None and reply["window"] == (self.start, self.end) and fingerprint is not None
                     and reply["fingerprint"] == fingerprint()):
-                self.__dict__.update(reply["analysis"])
-            self._head_start = None
+                for name, value in reply["analysis"].items():
+                    self.__dict__.setdefault(name, value)  # never replace what this process computed
+            del self._waiting[stage]
 
     def warm(self) -> None:
         """Run every analysis the tools share."""
+        _ = self.problem_patterns
         self.candidates()
         _ = self.trace_summaries
 
-    def export(self) -> dict:
-        self.warm()
-        return {name: self.__dict__[name] for name in EXPORTED if name in self.__dict__}
+    def export(self, stage: str) -> dict:
+        """The analyses of one stage, computed if need be, for another process to adopt."""
+        if stage == "full":
+            self.warm()  # candidates are memoised, not a property: compute them first
+        return {name: getattr(self, name) for name in EXPORTED[stage]}
 
     # -- metrics --------------------------------------------------------------------
     @shared_analysis
@@ -120,7 +135,14 @@ class Investigation:
     def problem_logs(self):
         return [r for r in self.backend.logs(self.start, self.end) if r.level in PATTERN_LEVELS]
 
+    @early
+    def problem_patterns(self) -> list:
+        """Every problem line grouped by template: what search_error_patterns shows first."""
+        return log_templates.group(self.problem_logs, self.names)
+
     def patterns(self, service: str | None = None, levels=PATTERN_LEVELS):
+        if service is None and tuple(levels) == PATTERN_LEVELS:
+            return self.problem_patterns
         records = [r for r in self.problem_logs if r.level in levels and (service is None or r.service == service)]
         return log_templates.group(records, self.names)
 
@@ -211,5 +233,6 @@ def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
     return [a for a in found if a.direction != "missing"] + [first]
 
 
-# What `export` hands over: every shared analysis, none of the record lists it was made from.
-EXPORTED = tuple(name for name, value in vars(Investigation).items() if isinstance(value, shared_analysis))
+# What `export` hands over, by stage: every shared analysis, none of the record lists.
+EXPORTED = {stage: tuple(name for name, value in vars(Investigation).items()
+                         if isinstance(value, shared_analysis) and value.stage == stage) for stage in STAGES}

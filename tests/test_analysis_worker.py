@@ -28,34 +28,50 @@ def _spec(preset="database_exhaustion", seed=3):
     return preset_spec(preset, seed=seed, end_time=FIXED_END)
 
 
+def _replies(spec) -> dict:
+    return dict(analysis_worker.analyse(spec))
+
+
+def _ticket(replies: dict | None) -> Ticket:
+    ticket = Ticket()
+    if replies is None:
+        ticket.resolve(None, None)
+    for stage, reply in (replies or {}).items():
+        ticket.resolve(stage, reply)
+    return ticket
+
+
 def _fresh(store) -> Investigation:
     inv = Investigation(store, *latest_hour(store))
     inv.warm()
     return inv
 
 
-def test_exports_every_shared_analysis_and_no_records():
-    assert set(EXPORTED) == {"anomalies", "_alert_thresholds", "log_evidence", "trace_summaries",
-                             "trace_analysis", "_memo"}
-    reply = analysis_worker.analyse(_spec())
-    assert set(reply["analysis"]) == set(EXPORTED)
-    assert "problem_logs" not in reply["analysis"] and "traces" not in reply["analysis"]
+def test_exports_every_shared_analysis_by_stage_and_no_records():
+    assert EXPORTED == {"early": ("problem_patterns",),
+                        "full": ("anomalies", "_alert_thresholds", "log_evidence", "trace_summaries",
+                                 "trace_analysis", "_memo")}
+    replies = _replies(_spec())
+    assert list(replies) == ["early", "full"]
+    for stage, reply in replies.items():
+        assert set(reply["analysis"]) == set(EXPORTED[stage])
+        assert "problem_logs" not in reply["analysis"] and "traces" not in reply["analysis"]
 
 
 def test_an_adopted_analysis_answers_like_one_computed_here(monkeypatch):
     spec = _spec()
-    reply = analysis_worker.analyse(spec)
+    replies = _replies(spec)
     store = simulate(spec).store  # this process's own copy, as in the server
     expected = _fresh(store)
-    ticket = Ticket()
-    ticket.resolve(reply)
-    inv = Investigation(store, *latest_hour(store), head_start=ticket)
+    inv = Investigation(store, *latest_hour(store), head_start=_ticket(replies))
 
     def no_second_analysis(*args, **kwargs):
         raise AssertionError("the adopted analysis was computed again")
 
     monkeypatch.setattr("mcp_server.investigation.detect", no_second_analysis)
     monkeypatch.setattr("mcp_server.investigation.attribute_origins", no_second_analysis)
+    monkeypatch.setattr("mcp_server.investigation.log_templates.group", no_second_analysis)
+    assert [(p.template, p.count) for p in inv.patterns()] == [(p.template, p.count) for p in expected.patterns()]
     assert [c.service for c in inv.candidates()] == [c.service for c in expected.candidates()]
     assert inv.candidates()[0].score == expected.candidates()[0].score
     assert inv.anomalies.keys() == expected.anomalies.keys()
@@ -66,27 +82,24 @@ def test_an_adopted_analysis_answers_like_one_computed_here(monkeypatch):
 
 
 def test_an_analysis_of_other_telemetry_is_not_adopted():
-    reply = analysis_worker.analyse(_spec(seed=3))
+    replies = _replies(_spec(seed=3))
     other = simulate(_spec(seed=4)).store
-    ticket = Ticket()
-    ticket.resolve(reply)
-    inv = Investigation(other, *latest_hour(other), head_start=ticket)
+    inv = Investigation(other, *latest_hour(other), head_start=_ticket(replies))
     assert [c.service for c in inv.candidates()] == [c.service for c in _fresh(other).candidates()]
-    assert inv.anomalies is not reply["analysis"]["anomalies"]
+    assert inv.anomalies is not replies["full"]["analysis"]["anomalies"]
+    assert inv.problem_patterns is not replies["early"]["analysis"]["problem_patterns"]
 
 
 def test_a_failed_worker_leaves_the_analysis_to_this_process():
     store = simulate(_spec()).store
-    ticket = Ticket()
-    ticket.resolve(None)
     cache = InvestigationCache()
-    inv = cache.get(store, *latest_hour(store), head_start=ticket)
+    inv = cache.get(store, *latest_hour(store), head_start=_ticket(None))
     assert inv.candidates()[0].service == "database-proxy"
 
 
-def test_readers_wait_for_the_head_start_and_share_one_adoption():
+def test_readers_wait_for_their_stage_and_share_one_adoption():
     spec = _spec()
-    reply = analysis_worker.analyse(spec)
+    replies = _replies(spec)
     store = simulate(spec).store
     ticket = Ticket()
     inv = Investigation(store, *latest_hour(store), head_start=ticket)
@@ -94,7 +107,10 @@ def test_readers_wait_for_the_head_start_and_share_one_adoption():
     readers = [threading.Thread(target=lambda: seen.append(inv.anomalies)) for _ in range(4)]
     for t in readers:
         t.start()
-    ticket.resolve(reply)
+    ticket.resolve("early", replies["early"])
+    assert inv.problem_patterns is replies["early"]["analysis"]["problem_patterns"]  # no wait for "full"
+    assert not seen
+    ticket.resolve("full", replies["full"])
     for t in readers:
         t.join(timeout=30)
     assert len(seen) == 4 and all(s is seen[0] for s in seen)
@@ -110,12 +126,13 @@ def test_the_worker_loop_answers_only_the_latest_of_queued_requests():
     loop = threading.Thread(target=analysis_worker._serve, args=(requests_r, replies_w))
     loop.start()
     first = analysis_worker._receive(replies_r)
-    second = analysis_worker._receive(replies_r)
+    second = [analysis_worker._receive(replies_r) for _ in range(2)]
     os.close(requests_w)  # the server exits: the loop must return
     loop.join(timeout=60)
     assert not loop.is_alive()
-    assert first == (1, None)
-    assert second[0] == 2 and second[1]["fingerprint"] == simulate(_spec(seed=4)).store.fingerprint()
+    assert first == (1, None, None)
+    assert [(n, stage) for n, stage, _ in second] == [(2, "early"), (2, "full")]
+    assert second[1][2]["fingerprint"] == simulate(_spec(seed=4)).store.fingerprint()
     for fd in (requests_r, replies_r, replies_w):
         os.close(fd)
 
@@ -126,12 +143,12 @@ from mcp_server.analysis_worker import AnalysisWorker
 from simulators import preset_spec
 end = sys.argv[1]
 worker = AnalysisWorker.start()
-reply = worker.submit(preset_spec("cpu_spike", seed=2, end_time=end)).wait(60)
+reply = worker.submit(preset_spec("cpu_spike", seed=2, end_time=end)).wait("full", 60)
 out = {"replied": reply is not None, "services": sorted(reply["analysis"]["anomalies"]) if reply else None}
 os.kill(worker.pid, signal.SIGKILL)
 os.waitpid(worker.pid, 0)
 started = time.perf_counter()
-out["after_death"] = worker.submit(preset_spec("cpu_spike", seed=2, end_time=end)).wait(60)
+out["after_death"] = worker.submit(preset_spec("cpu_spike", seed=2, end_time=end)).wait("full", 60)
 out["seconds"] = time.perf_counter() - started
 out["alive"] = worker.alive
 print(json.dumps(out))
