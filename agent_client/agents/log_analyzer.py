@@ -16,7 +16,7 @@ INSTRUCTIONS = f"""You analyse logs (earlier findings are in the conversation).
 2. search_error_patterns (min_level WARN): errors naming another service (timeouts, refused, upstream
    5xx) point at that service; errors about itself (exceptions, memory, pool, disk, config, auth,
    DNS) point at the service that logs them.
-3. query_logs for the most suspicious service.
+3. query_logs (min_level ERROR): the newest error lines. Make the three calls at once.
 Hand off with the error services, top patterns, and services whose errors are their own. {RULES}"""
 
 

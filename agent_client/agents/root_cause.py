@@ -18,7 +18,8 @@ FAULT_TYPES = ("memory_leak, cpu_saturation, bad_deployment, connection_pool_exh
 INSTRUCTIONS = f"""You decide the root cause (earlier findings are in the conversation).
 1. correlate_signals: ranked candidates with evidence.
 2. query_traces (errors_only=true): where failing requests fail.
-3. get_recent_deployments for the top candidate: a change just before the onset is strong evidence.
+3. get_recent_deployments (all services; at once with 1 and 2): a change to the top candidate just
+   before its onset is strong evidence.
 Confirm the candidate with the log and metric findings and name the fault type: {FAULT_TYPES}.
 Top score below 0.25 means no incident (service null, fault_type none). Hand off with service, fault
 type, confidence, onset, candidates, evidence, and a config change's key and old value. {RULES}"""

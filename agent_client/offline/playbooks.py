@@ -135,6 +135,7 @@ def log_analyzer(view: View) -> Step:
     call = _next_call(view, [
         ("get_log_statistics", {"window_minutes": w, "limit": 10}),
         ("search_error_patterns", {"window_minutes": w, "min_level": "WARN", "limit": 25}),
+        ("query_logs", {"min_level": "ERROR", "window_minutes": w, "limit": 5}),
     ])
     if call:
         return call
@@ -148,13 +149,12 @@ def log_analyzer(view: View) -> Step:
     own_services = sorted(own, key=lambda s: (-own[s], s))
     stats = view.ok("get_log_statistics").get("services", [])
     error_services = [s["service"] for s in stats if s.get("errors_first_half", 0) + s.get("errors_second_half", 0)]
-    focus = (own_services or error_services or [None])[0]
-    if focus and not view.done("query_logs"):
-        return CallTool("query_logs", {"service": focus, "min_level": "ERROR", "window_minutes": w, "limit": 5})
     lines = [f"{', '.join(p['services'])}: {p['category']}: {p['template'][:120]} ({p['count']})"
              for p in patterns[:8]]
+    latest = view.ok("query_logs").get("logs", [])
     summary = (f"errors concentrated in {', '.join(error_services[:3]) or 'no service'}; "
-               f"self-inflicted errors in {', '.join(own_services[:3]) or 'none'}")
+               f"self-inflicted errors in {', '.join(own_services[:3]) or 'none'}"
+               + (f"; latest error: {latest[0]['service']}: {latest[0]['message'][:100]}" if latest else ""))
     return HandOff(LogFindings(error_services=error_services[:8], patterns=lines, own_error_services=own_services[:5],
                                summary=summary))
 
@@ -202,15 +202,20 @@ def metrics_analyzer(view: View) -> Step:
 # --------------------------------------------------------------------------- root cause
 def root_cause(view: View) -> Step:
     w = view.window
+    # What changed, for every service, is asked together with the ranking: one turn fewer.
     call = _next_call(view, [
         ("correlate_signals", {"window_minutes": w, "limit": 5}),
         ("query_traces", {"window_minutes": w, "errors_only": True, "limit": 3}),
+        ("get_recent_deployments", {"window_minutes": w + 60, "limit": 20}),
     ])
     if call:
         return call
     ranked = view.ok("correlate_signals").get("candidates", [])
     top = ranked[0] if ranked and ranked[0]["score"] >= NO_INCIDENT_SCORE else None
-    if top and not view.done("get_recent_deployments"):
+    changes = view.ok("get_recent_deployments")
+    if (top and changes.get("page", {}).get("truncated")
+            and not any(c["service"] == top["service"] for c in changes.get("changes", []))):
+        # A busy change log: ask again for the top candidate's own changes.
         return CallTool("get_recent_deployments", {"service": top["service"], "window_minutes": w + 60, "limit": 5})
     candidates = [f"{c['service']} {c['score']}" for c in ranked]
     if top is None:
@@ -222,7 +227,9 @@ def root_cause(view: View) -> Step:
     signals = set(top.get("signals", []))
     change, key, old = None, None, None
     onset = _time(top.get("onset"))
-    for c in view.ok("get_recent_deployments").get("changes", []):
+    for c in changes.get("changes", []):
+        if c["service"] != service:
+            continue
         t = _time(c["time"])
         if onset is not None and t is not None and -60 <= onset - t <= 1200:
             if c["change_type"] == "deployment":
