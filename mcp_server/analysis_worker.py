@@ -26,15 +26,17 @@ from typing import Any
 from .backends.generation import can_fork
 
 _HEADER = struct.Struct("!Q")
-# The replies to one request, in the order they are sent: "early" holds what the first log
-# questions need (`Investigation.problem_patterns`), "full" everything else.
-STAGES = ("early", "full")
+# The replies to one request, in the order they are sent: "signals", the metrics and alerts
+# for the server's own generation of the same store (`simulators.simulate`); "early", what the
+# first log questions need (`Investigation.problem_patterns`); "full", every other analysis.
+ANALYSIS_STAGES = ("early", "full")
+STAGES = ("signals", *ANALYSIS_STAGES)
 WAIT_SECONDS = 30.0  # the longest a call waits for the worker before analysing itself
 
 
 class Ticket:
-    """One submitted analysis: `wait(stage)` returns the worker's reply for that stage (see
-    `investigation.STAGES`), or None if the worker failed."""
+    """One submitted request: `wait(stage)` returns the worker's reply for that stage (see
+    `STAGES`), or None if the worker failed."""
 
     def __init__(self) -> None:
         self._replies: dict[str, dict | None] = {}
@@ -171,14 +173,17 @@ def analyse(spec, superseded=lambda: False):
     early once `superseded()`."""
     if superseded():
         return
-    from simulators import simulate
+    from simulators.scenario import Generation
 
     from .investigation import Investigation, latest_hour
 
-    store = simulate(spec).store
+    generation = Generation(spec)
+    signals = generation.signals()
+    yield "signals", signals
+    store = generation.finish(lambda: signals).store
     inv = Investigation(store, *latest_hour(store))
     base = {"fingerprint": store.fingerprint(), "window": (inv.start, inv.end)}
-    for stage in STAGES:
+    for stage in ANALYSIS_STAGES:
         if superseded():
             return
         yield stage, {**base, "analysis": inv.export(stage)}

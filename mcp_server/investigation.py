@@ -14,7 +14,7 @@ from functools import cached_property
 from telemetry.backend import TelemetryBackend
 
 from .analysis import correlation, log_templates
-from .analysis_worker import STAGES
+from .analysis_worker import ANALYSIS_STAGES
 from .analysis.anomalies import Anomaly, detect
 from .analysis.metric_kinds import STATIC_METRICS
 from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
@@ -60,7 +60,7 @@ class Investigation:
         self.end = end
         self.names = tuple(s.name for s in backend.services())
         self._head_start = head_start
-        self._waiting = {stage: threading.Lock() for stage in STAGES} if head_start is not None else {}
+        self._waiting = {stage: threading.Lock() for stage in ANALYSIS_STAGES} if head_start is not None else {}
 
     def settle(self, stage: str) -> None:
         """Wait for the head start's reply of `stage`, if any, and take its results."""
@@ -235,4 +235,5 @@ def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
 
 # What `export` hands over, by stage: every shared analysis, none of the record lists.
 EXPORTED = {stage: tuple(name for name, value in vars(Investigation).items()
-                         if isinstance(value, shared_analysis) and value.stage == stage) for stage in STAGES}
+                         if isinstance(value, shared_analysis) and value.stage == stage)
+            for stage in ANALYSIS_STAGES}

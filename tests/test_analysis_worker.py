@@ -52,10 +52,20 @@ def test_exports_every_shared_analysis_by_stage_and_no_records():
                         "full": ("anomalies", "_alert_thresholds", "log_evidence", "trace_summaries",
                                  "trace_analysis", "_memo")}
     replies = _replies(_spec())
-    assert list(replies) == ["early", "full"]
-    for stage, reply in replies.items():
-        assert set(reply["analysis"]) == set(EXPORTED[stage])
-        assert "problem_logs" not in reply["analysis"] and "traces" not in reply["analysis"]
+    assert list(replies) == ["signals", "early", "full"]
+    for stage in EXPORTED:
+        assert set(replies[stage]["analysis"]) == set(EXPORTED[stage])
+        assert "problem_logs" not in replies[stage]["analysis"] and "traces" not in replies[stage]["analysis"]
+
+
+def test_a_store_made_with_the_workers_signals_is_the_same_telemetry():
+    spec = _spec("memory_leak", seed=11)
+    signals = _replies(spec)["signals"]
+    ours = simulate(spec, lambda: signals).store
+    assert repr(ours.to_wire()) == repr(simulate(spec).store.to_wire())  # repr: NaN marks silent samples
+    assert ours.alert_records is signals.alerts  # used, not made again
+    # A worker that has not answered yet: made here.
+    assert repr(simulate(spec, lambda: None).store.to_wire()) == repr(ours.to_wire())
 
 
 def test_an_adopted_analysis_answers_like_one_computed_here(monkeypatch):
@@ -126,13 +136,13 @@ def test_the_worker_loop_answers_only_the_latest_of_queued_requests():
     loop = threading.Thread(target=analysis_worker._serve, args=(requests_r, replies_w))
     loop.start()
     first = analysis_worker._receive(replies_r)
-    second = [analysis_worker._receive(replies_r) for _ in range(2)]
+    second = [analysis_worker._receive(replies_r) for _ in range(3)]
     os.close(requests_w)  # the server exits: the loop must return
     loop.join(timeout=60)
     assert not loop.is_alive()
     assert first == (1, None, None)
-    assert [(n, stage) for n, stage, _ in second] == [(2, "early"), (2, "full")]
-    assert second[1][2]["fingerprint"] == simulate(_spec(seed=4)).store.fingerprint()
+    assert [(n, stage) for n, stage, _ in second] == [(2, "signals"), (2, "early"), (2, "full")]
+    assert second[2][2]["fingerprint"] == simulate(_spec(seed=4)).store.fingerprint()
     for fd in (requests_r, replies_r, replies_w):
         os.close(fd)
 

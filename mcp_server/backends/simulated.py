@@ -81,10 +81,13 @@ class SimulatedBackend:
             raise RuntimeError(f"scenario generation failed: {self._error}")
         return self._store
 
-    def load(self, spec, source: str) -> None:
+    def load(self, spec, source: str, head_start=None) -> None:
+        """`head_start`: the analysis worker's ticket for `spec`; its metrics and alerts are
+        used if they have arrived by the time the rest is generated."""
         from simulators import simulate
 
-        store = simulate(spec).store
+        signals = (lambda: head_start.wait("signals", timeout=0)) if head_start is not None else None
+        store = simulate(spec, signals).store
         with self._lock:
             self._store, self._incident_id, self.source = store, generation.incident_id(spec), source
             self._error = None

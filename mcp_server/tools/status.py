@@ -88,9 +88,10 @@ def register(server: ToolCollector, state: ServerState) -> None:
                     loaded = loaded.model_copy(update={"seed": seed})
         except SpecError as exc:
             raise ToolError(str(exc)) from None
-        # The worker generates and analyses its own copy while this process generates.
+        # The worker generates its own copy alongside, sends the metrics and alerts (this
+        # process then need not make them), and analyses it.
         head_start = state.worker.submit(loaded) if state.worker is not None else None
-        state.backend.load(loaded, "preset" if preset else "spec")
+        state.backend.load(loaded, "preset" if preset else "spec", head_start)
         state.cache.clear()
         state.prepare(always=True, head_start=head_start)
         return status_of(state)
