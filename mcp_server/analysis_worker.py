@@ -1,16 +1,19 @@
-"""Analysis on the other core: a forked process that analyses each simulated incident
-loaded with `load_scenario`.
+"""Work on the other core: a forked process that generates and analyses each simulated
+incident loaded with `load_scenario`, alongside the server.
 
 The server answers one call at a time, so one core sits idle while it and its client take
 turns. For every scenario loaded, the worker generates the same telemetry (generation is
-deterministic) alongside the server's own generation, analyses the latest hour, and sends
-back the results, never the records: about 80 kB for an eight-service incident, against
-about 60 ms of analysis the server would otherwise do under its interpreter lock while
-answering calls. The server's investigation cache adopts them on first use, after checking
-that both processes generated the same store (`TelemetryStore.fingerprint`).
+deterministic) while the server generates its own copy, and sends back, in `STAGES`: the
+metrics and alerts, which the server then need not make; the problem-log patterns, which the
+first log questions ask for; then every other analysis of the latest hour. Results, never
+the records: about 80 kB for an eight-service incident, against about 60 ms of analysis the
+server would otherwise do while answering calls. The server's investigation cache adopts
+them on first use, after checking that both processes hold the same telemetry
+(`TelemetryStore.fingerprint`).
 
 Forking is safe only before threads exist, so the worker is started by `aiops-mcp` at
-start-up, on Linux only; everywhere else the analysis runs on a background thread as before.
+start-up, on Linux only. Elsewhere, and for incidents too big to hold twice
+(`MAX_RECORDS`), the server analyses on a background thread instead.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import struct
 import threading
 from typing import Any
 
-from .backends.generation import can_fork
+from .backends.generation import can_fork, expected_records
 
 _HEADER = struct.Struct("!Q")
 # The replies to one request, in the order they are sent: "signals", the metrics and alerts
@@ -32,6 +35,7 @@ _HEADER = struct.Struct("!Q")
 ANALYSIS_STAGES = ("early", "full")
 STAGES = ("signals", *ANALYSIS_STAGES)
 WAIT_SECONDS = 30.0  # the longest a call waits for the worker before analysing itself
+MAX_RECORDS = 500_000  # above this, a second copy of the incident costs too much memory
 
 
 class Ticket:
@@ -39,10 +43,10 @@ class Ticket:
     `STAGES`), or None if the worker failed."""
 
     def __init__(self) -> None:
-        self._replies: dict[str, dict | None] = {}
+        self._replies: dict[str, Any] = {}
         self._arrived = threading.Condition()
 
-    def resolve(self, stage: str | None, reply: dict | None) -> None:
+    def resolve(self, stage: str | None, reply: Any) -> None:
         """Record the reply of `stage`; `stage` None: no reply will come for any stage."""
         with self._arrived:
             if stage is None:
@@ -52,7 +56,7 @@ class Ticket:
                 self._replies[stage] = reply
             self._arrived.notify_all()
 
-    def wait(self, stage: str, timeout: float = WAIT_SECONDS) -> dict | None:
+    def wait(self, stage: str, timeout: float = WAIT_SECONDS) -> Any:
         with self._arrived:
             self._arrived.wait_for(lambda: stage in self._replies, timeout)
             return self._replies.get(stage)
@@ -93,9 +97,12 @@ class AnalysisWorker:
         os.close(from_worker)
         return cls(pid, from_server, to_server)
 
-    def submit(self, spec) -> Ticket:
-        """Ask for the analysis of `spec`'s latest hour. Never blocks on the worker: a
-        failure resolves the ticket with None, and the caller analyses for itself."""
+    def submit(self, spec) -> Ticket | None:
+        """Ask for `spec`'s signals and the analysis of its latest hour; None if it is too big
+        to generate twice. Never blocks on the worker: a failure resolves the ticket with
+        None, and the caller does the work itself."""
+        if expected_records(spec) > MAX_RECORDS:
+            return None
         ticket = Ticket()
         with self._lock:
             if not self.alive:

@@ -175,3 +175,12 @@ def test_a_forked_worker_replies_and_its_death_fails_fast():
     assert out["replied"] and "payment-service" in out["services"]
     assert out["after_death"] is None and not out["alive"]
     assert out["seconds"] < 5
+
+
+def test_an_incident_too_big_to_hold_twice_is_left_to_the_server():
+    worker = analysis_worker.AnalysisWorker(pid=0, requests=-1, replies=-1)  # never written to
+    spec = _spec()
+    big = spec.model_copy(update={"duration_minutes": 24 * 60,
+                                  "volume": spec.volume.model_copy(update={"log_lines_per_minute": 40.0})})
+    assert analysis_worker.expected_records(big) > analysis_worker.MAX_RECORDS
+    assert worker.submit(big) is None

@@ -34,6 +34,12 @@ def in_process(spec_factory: Callable) -> Iterator:
     yield simulate(spec).store
 
 
+def expected_records(spec) -> int:
+    """About how many log lines and spans `spec` makes."""
+    per_minute = spec.volume.log_lines_per_minute + 4 * spec.volume.traces_per_minute  # ~4 spans a trace
+    return len(spec.resolved_topology().services) * spec.duration_minutes * per_minute
+
+
 def can_fork() -> bool:
     # Forking is safe only before threads exist and while little is imported; macOS system
     # libraries are not fork-safe, so Linux only.
@@ -73,9 +79,7 @@ def _child_steps(scenario, scenario_file, seed) -> Iterator[tuple[str, object]]:
         yield "invalid", str(exc)
         return
     yield "incident", incident_id(spec)
-    services = len(spec.resolved_topology().services)
-    per_minute = spec.volume.log_lines_per_minute + 4 * spec.volume.traces_per_minute  # ~4 spans a trace
-    if services * spec.duration_minutes * per_minute > CHILD_MAX_RECORDS:
+    if expected_records(spec) > CHILD_MAX_RECORDS:
         yield "too_big", None
         return
     try:
