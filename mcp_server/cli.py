@@ -44,15 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     # of the start-up tracing them again and again. `serve` turns it back on, with every
     # object made so far frozen out of its way.
     gc.disable()
-    # Start generating the incident before importing the MCP SDK: the two overlap, on two cores
-    # where a child process can be forked (no thread exists yet).
+    # Fork the analysis worker (idle until a scenario is loaded), then start generating the
+    # incident before importing the MCP SDK: the two overlap, on two cores where a child
+    # process can be forked. Both forks come before any thread exists (the backend starts one).
+    from .analysis_worker import AnalysisWorker
     from .backends.simulated import SimulatedBackend
 
-    backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed, fork=True)
-    # Forked now, while this process is small and has no thread; idle until a scenario is loaded.
-    from .analysis_worker import AnalysisWorker
-
     worker = AnalysisWorker.start()
+    backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed, fork=True)
     from .server import serve
 
     return serve(args, backend, worker)
