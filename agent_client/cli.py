@@ -110,7 +110,8 @@ def _check_scenario(args) -> str | None:
             return str(exc)
         return None
     if args.scenario is None:
-        return None if args.server_url else "which scenario? give a preset name or --scenario-file (see `aiops-agent scenarios`)"
+        return None if args.server_url else ("which scenario? give a preset name or --scenario-file "
+                                              "(see `aiops-agent scenarios`)")
     if args.scenario not in PRESET_NAMES:
         return f"unknown scenario {args.scenario!r}; presets: {', '.join(PRESET_NAMES)}"
     return None
