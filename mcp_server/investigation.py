@@ -116,19 +116,10 @@ class Investigation:
 
     @shared_analysis
     def _alert_thresholds(self) -> dict[tuple[str, str], float]:
-        """Thresholds of critical alerts that fired ("metric > value ..."): an operator's own
-        line for "this is an incident", used when the failure began before the window."""
-        out = {}
-        for a in self.backend.alerts(self.start, self.end):
-            if a.severity != "critical":
-                continue
-            parts = a.description.split()
-            if len(parts) >= 3 and parts[1] in (">", ">="):
-                try:
-                    out[(a.service, parts[0])] = float(parts[2])
-                except ValueError:
-                    pass
-        return out
+        """Thresholds of critical alerts that fired on an upper bound: an operator's own line
+        for "this is an incident", used when the failure began before the window."""
+        return {(a.service, a.metric): a.threshold for a in self.backend.alerts(self.start, self.end)
+                if a.severity == "critical" and a.metric and a.op in (">", ">=") and a.threshold is not None}
 
     # -- logs -------------------------------------------------------------------------
     @cached_property

@@ -172,6 +172,7 @@ def _evaluate(rule: AlertRule, prof: ServiceProfile, s: MetricSeries, end: float
                         + (f" for {rule.for_seconds:g}s" if rule.for_seconds else ""),
             value=round(value, 4),
             labels={"alertname": rule.name, "service": prof.name, "severity": rule.severity},
+            metric=rule.metric, op=rule.op, threshold=threshold,
         ))
     return out
 

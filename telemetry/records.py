@@ -75,6 +75,10 @@ class Span:
 
 @dataclass(slots=True)
 class Alert:
+    """An alert as an alerting system reports it. `metric`, `op` and `threshold` say what the
+    rule compared, where the source tells (a Prometheus rule's expression, a simulator rule);
+    the analysis reads them, never the human-readable text."""
+
     name: str
     service: str
     severity: str  # "critical" | "warning" | "info"
@@ -84,6 +88,9 @@ class Alert:
     description: str
     value: float
     labels: dict[str, str] = field(default_factory=dict)
+    metric: str | None = None
+    op: str | None = None  # ">", ">=", "<", "<=", "increase>="
+    threshold: float | None = None
 
     @property
     def firing(self) -> bool:
