@@ -6,7 +6,7 @@ tools decide what is "newest" or "most relevant" and how much to return.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -29,6 +29,10 @@ class BackendError(Exception):
 
 @runtime_checkable
 class TelemetryBackend(Protocol):
+    """What the tools and the analysis ask of telemetry. Every query has a time window; the
+    ones that could be big also take a limit, so that a backend in front of a large
+    installation answers with a bounded amount of data and aggregates where it can."""
+
     name: str
 
     def services(self) -> Sequence[ServiceInfo]: ...
@@ -41,13 +45,31 @@ class TelemetryBackend(Protocol):
         """Alerts that were firing at any moment of the window."""
         ...
 
-    def logs(self, start: float, end: float, service: str | None = None) -> Sequence[LogRecord]: ...
+    def logs(self, start: float, end: float, service: str | None = None, *,
+             levels: Collection[str] | None = None, contains: str | None = None, trace_id: str | None = None,
+             limit: int | None = None) -> Sequence[LogRecord]:
+        """Matching lines, oldest first; with `limit`, only the newest `limit` of them.
+        `contains` is a case-insensitive substring."""
+        ...
+
+    def log_counts(self, start: float, end: float, step: float,
+                   service: str | None = None) -> dict[tuple[str, str], list[int]]:
+        """Lines per (service, level) in consecutive buckets of `step` seconds from `start`."""
+        ...
 
     def metric_names(self) -> Sequence[str]: ...
 
     def metric(self, service: str, name: str, start: float, end: float) -> MetricSeries | None: ...
 
-    def spans(self, start: float, end: float, service: str | None = None) -> Sequence[Span]: ...
+    def metric_by_service(self, name: str, start: float, end: float) -> dict[str, MetricSeries]:
+        """One metric for every service that has it (one query on a real backend)."""
+        ...
+
+    def spans(self, start: float, end: float, service: str | None = None, *,
+              limit_traces: int | None = None) -> Sequence[Span]:
+        """Spans of the traces that started in the window (whole traces, touching `service` if
+        given), oldest first; with `limit_traces`, only the newest that many traces."""
+        ...
 
     def trace(self, trace_id: str) -> Sequence[Span]: ...
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
 from math import ceil, floor
 from operator import attrgetter
@@ -109,13 +109,40 @@ class TelemetryStore:
             if a.starts_at < end and (a.ends_at is None or a.ends_at > start)
         ]
 
-    def logs(self, start: float, end: float, service: str | None = None) -> Sequence[LogRecord]:
+    def logs(self, start: float, end: float, service: str | None = None, *,
+             levels: Collection[str] | None = None, contains: str | None = None, trace_id: str | None = None,
+             limit: int | None = None) -> Sequence[LogRecord]:
         if service is None:
-            return self._logs.window(start, end)
-        if self._logs_by_service is None:
-            self._logs_by_service = _group(self._logs.records, _log_service, _log_time)
-        index = self._logs_by_service.get(service)
-        return index.window(start, end) if index else []
+            records = self._logs.window(start, end)
+        else:
+            if self._logs_by_service is None:
+                self._logs_by_service = _group(self._logs.records, _log_service, _log_time)
+            index = self._logs_by_service.get(service)
+            records = index.window(start, end) if index else []
+        if levels is None and contains is None and trace_id is None:
+            return records if limit is None else records[max(0, len(records) - limit):]
+        wanted = set(levels) if levels is not None else None
+        needle = contains.lower() if contains else None
+        matched = []
+        for r in reversed(records):  # newest first, so that a limit stops the scan early
+            if ((wanted is None or r.level in wanted) and (trace_id is None or r.trace_id == trace_id)
+                    and (needle is None or needle in r.message.lower())):
+                matched.append(r)
+                if limit is not None and len(matched) >= limit:
+                    break
+        matched.reverse()
+        return matched
+
+    def log_counts(self, start: float, end: float, step: float,
+                   service: str | None = None) -> dict[tuple[str, str], list[int]]:
+        n = max(1, ceil((end - start) / step - 1e-9))
+        counts: dict[tuple[str, str], list[int]] = {}
+        for r in self.logs(start, end, service):
+            row = counts.get((r.service, r.level))
+            if row is None:
+                row = counts[(r.service, r.level)] = [0] * n
+            row[min(n - 1, int((r.time - start) / step))] += 1
+        return counts
 
     def metric_names(self) -> Sequence[str]:
         return self._metric_names
@@ -133,13 +160,30 @@ class TelemetryStore:
             service, name, full.unit, full.start + lo * full.step, full.step, full.values[lo:hi]
         )
 
-    def spans(self, start: float, end: float, service: str | None = None) -> Sequence[Span]:
-        if service is None:
-            return self._spans.window(start, end)
-        if self._spans_by_service is None:
-            self._spans_by_service = _group(self._spans.records, _span_service, _span_start)
-        index = self._spans_by_service.get(service)
-        return index.window(start, end) if index else []
+    def metric_by_service(self, name: str, start: float, end: float) -> dict[str, MetricSeries]:
+        found = {}
+        for info in self.service_infos:
+            series = self.metric(info.name, name, start, end)
+            if series is not None:
+                found[info.name] = series
+        return found
+
+    def spans(self, start: float, end: float, service: str | None = None, *,
+              limit_traces: int | None = None) -> Sequence[Span]:
+        spans = self._spans.window(start, end)
+        if service is None and limit_traces is None:
+            return spans
+        # Whole traces; "newest" by each trace's first span (spans come sorted by start).
+        first: dict[str, float] = {}
+        touching: set[str] = set()
+        for s in spans:
+            first.setdefault(s.trace_id, s.start)
+            if s.service == service:
+                touching.add(s.trace_id)
+        chosen = touching if service is not None else set(first)
+        if limit_traces is not None and len(chosen) > limit_traces:
+            chosen = set(sorted(chosen, key=lambda t: (first[t], t))[-limit_traces:])
+        return [s for s in spans if s.trace_id in chosen]
 
     def trace(self, trace_id: str) -> Sequence[Span]:
         if self._traces is None:

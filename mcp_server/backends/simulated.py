@@ -109,8 +109,11 @@ class SimulatedBackend:
     def alerts(self, start: float, end: float) -> Sequence[Alert]:
         return self.store.alerts(start, end)
 
-    def logs(self, start: float, end: float, service: str | None = None) -> Sequence[LogRecord]:
-        return self.store.logs(start, end, service)
+    def logs(self, start: float, end: float, service: str | None = None, **filters) -> Sequence[LogRecord]:
+        return self.store.logs(start, end, service, **filters)
+
+    def log_counts(self, start: float, end: float, step: float, service: str | None = None):
+        return self.store.log_counts(start, end, step, service)
 
     def metric_names(self) -> Sequence[str]:
         return self.store.metric_names()
@@ -118,8 +121,11 @@ class SimulatedBackend:
     def metric(self, service: str, name: str, start: float, end: float) -> MetricSeries | None:
         return self.store.metric(service, name, start, end)
 
-    def spans(self, start: float, end: float, service: str | None = None) -> Sequence[Span]:
-        return self.store.spans(start, end, service)
+    def metric_by_service(self, name: str, start: float, end: float) -> dict[str, MetricSeries]:
+        return self.store.metric_by_service(name, start, end)
+
+    def spans(self, start: float, end: float, service: str | None = None, **limits) -> Sequence[Span]:
+        return self.store.spans(start, end, service, **limits)
 
     def trace(self, trace_id: str) -> Sequence[Span]:
         return self.store.trace(trace_id)
