@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -32,45 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="PATH", help="write the report as JSON")
     run.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
     run.add_argument("--quiet", action="store_true", help="print only the report")
-    sub.add_parser("scenarios", help="list presets and fault types")
+    scenarios = sub.add_parser("scenarios", help="list presets and fault types")
+    scenarios.add_argument("--server-url", metavar="URL", help="list what a running aiops-mcp can load")
     from .eval.cli import add_eval_parser
 
     add_eval_parser(sub)
     return parser
 
 
-def settle_gc() -> None:
-    """Call once start-up's imports are done. Until then the cyclic collector is off (`main`):
-    those imports build over two hundred thousand objects that live as long as the process, and
-    tracing them again and again costs a tenth of the start-up. They are frozen out of its way;
-    then collections are made rarer, since an investigation allocates in bursts and leaves
-    almost no cyclic garbage (about 5% of an evaluation case's time)."""
-    gc.freeze()
-    gc.enable()
-    gc.set_threshold(20_000, 20, 100)
-
-
-def run_async(main):
-    """Run the command's coroutine on uvloop where it is installed (Linux and macOS): an
-    investigation is a few hundred small messages between two processes, and uvloop's event
-    loop handles each with less work than asyncio's own (about 5% of an evaluation case)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
-
-
 def main(argv: list[str] | None = None) -> int:
-    gc.disable()  # until settle_gc
-    try:
-        return _main(argv)
-    finally:
-        gc.enable()  # whichever way the command ended (main is also called in-process)
-
-
-def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -79,7 +49,7 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return EXIT_USAGE
     if args.command == "scenarios":
-        return list_scenarios()
+        return asyncio.run(_list_remote(args.server_url)) if args.server_url else list_scenarios()
     if args.command == "eval":
         from .eval.cli import run_eval
 
@@ -97,12 +67,57 @@ def list_scenarios(stream=sys.stdout) -> int:
     return EXIT_OK
 
 
-def _check_scenario(args) -> str | None:
-    """Validate the scenario before spawning anything; returns an error message or None."""
-    from simulators import PRESET_NAMES, SpecError, load_spec
+async def _list_remote(server_url: str) -> int:
+    from agents.mcp import MCPServerStreamableHttp
 
+    try:
+        async with MCPServerStreamableHttp(params={"url": server_url, "timeout": 30}, name="aiops-mcp") as server:
+            presets, fault_types = await _remote_scenarios(server)
+    except ValueError as exc:
+        print(f"aiops-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        print(f"aiops-agent: cannot reach the MCP server: {_explain(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    print("Presets:\n  " + "\n  ".join(presets) + "\n\nFault types for custom specs:\n  " + ", ".join(fault_types))
+    return EXIT_OK
+
+
+async def _remote_scenarios(server) -> tuple[list[str], list[str]]:
+    """What a running server can load, as it says itself (ValueError if it loads nothing)."""
+    result = await server.call_tool("list_scenarios", {})
+    if result.is_error:
+        raise ValueError("the server at --server-url does not load scenarios (it serves a real backend); "
+                         "run without a scenario to investigate what it serves")
+    listing = json.loads(result.content[0].text)
+    return listing["presets"], listing["fault_types"]
+
+
+def read_spec_file(path: str) -> dict:
+    """A spec file as data (JSON, or TOML by its suffix), for a running server to validate."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read scenario file {path!r}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8")) if path.lower().endswith(".toml") else json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{Path(path).name}: not valid {'TOML' if path.lower().endswith('.toml') else 'JSON'}: "
+                         f"{exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{Path(path).name}: a scenario spec must be an object")
+    return data
+
+
+def _check_scenario(args) -> str | None:
+    """Validate the scenario before spawning a server; returns an error message or None. A
+    running server (`--server-url`) checks what it is asked to load itself."""
     if args.scenario and args.scenario_file:
         return "give a preset name or --scenario-file, not both"
+    if args.server_url:
+        return None
+    from simulators import PRESET_NAMES, SpecError, load_spec
+
     if args.scenario_file:
         try:
             load_spec(args.scenario_file)
@@ -110,8 +125,7 @@ def _check_scenario(args) -> str | None:
             return str(exc)
         return None
     if args.scenario is None:
-        return None if args.server_url else ("which scenario? give a preset name or --scenario-file "
-                                              "(see `aiops-agent scenarios`)")
+        return "which scenario? give a preset name or --scenario-file (see `aiops-agent scenarios`)"
     if args.scenario not in PRESET_NAMES:
         return f"unknown scenario {args.scenario!r}; presets: {', '.join(PRESET_NAMES)}"
     return None
@@ -129,10 +143,7 @@ def run_command(args) -> int:
     except ValueError as exc:
         print(f"aiops-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from . import pipeline, progress  # noqa: F401  (imported before the collector settles)
-
-    settle_gc()
-    return run_async(_run(args, settings))
+    return asyncio.run(_run(args, settings))
 
 
 async def _run(args, settings) -> int:
@@ -144,7 +155,10 @@ async def _run(args, settings) -> int:
     try:
         async with server:
             if args.server_url and (args.scenario or args.scenario_file):
-                await _load_remote(server, args)
+                problem = await _load_remote(server, args)
+                if problem:
+                    print(f"aiops-agent: {problem}", file=sys.stderr)
+                    return EXIT_USAGE
             outcome = await investigate(server, settings, Progress(quiet=args.quiet))
     except InvestigationError as exc:
         print(f"\naiops-agent: investigation stopped: {exc}", file=sys.stderr)
@@ -159,16 +173,22 @@ async def _run(args, settings) -> int:
     return EXIT_OK
 
 
-async def _load_remote(server, args) -> None:
-    from simulators import load_spec
-
-    arguments = ({"spec": load_spec(args.scenario_file).model_dump(mode="json")} if args.scenario_file
-                 else {"preset": args.scenario})
+async def _load_remote(server, args) -> str | None:
+    """Have a running server load the scenario; what it refused, if anything."""
+    try:
+        if args.scenario_file:
+            arguments: dict = {"spec": read_spec_file(args.scenario_file)}
+        else:
+            presets, _ = await _remote_scenarios(server)
+            if args.scenario not in presets:
+                return f"unknown scenario {args.scenario!r}; the server's presets: {', '.join(presets)}"
+            arguments = {"preset": args.scenario}
+    except ValueError as exc:
+        return str(exc)
     if args.seed is not None:
         arguments["seed"] = args.seed
     result = await server.call_tool("load_scenario", arguments)
-    if result.is_error:
-        raise RuntimeError(result.content[0].text)
+    return result.content[0].text if result.is_error else None
 
 
 def _write(report, json_path: str | None, markdown_path: str | None) -> str | None:

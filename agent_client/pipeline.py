@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import time
-import weakref
 from dataclasses import dataclass
 
 from agents import Agent, MaxTurnsExceeded, ModelBehaviorError, RunConfig, Runner
@@ -13,7 +12,6 @@ from agents.exceptions import (AgentsException, InputGuardrailTripwireTriggered,
                                ToolInputGuardrailTripwireTriggered)
 from agents.mcp import MCPServerStdio, MCPServerStreamableHttp
 
-from . import result_check
 from .agents import log_analyzer, metrics_analyzer, remediation, reporter, root_cause, triage
 from .config import Settings
 from .context import InvestigationContext
@@ -46,58 +44,12 @@ def only_own_tools(ctx, tool) -> bool:
     return tool.name in TOOLS_BY_AGENT.get(ctx.agent.name, ())
 
 
-class _ToolsListedOnce:
-    """Each agent's own tools, listed once per connection (and results checked against their
-    schemas with compiled validators: `result_check`).
-
-    The SDK filters and deep-copies tools on every turn so that no caller can mutate its
-    cache; those copies, output schemas and all, were most of the client's time per turn. Here
-    each agent's tools are filtered once (by `only_own_tools`), without their output schemas.
-    No copy is needed: the SDK copies the input schema of every tool it converts and never
-    changes the tool itself."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._tools_by_agent: dict[str, list] = {}
-        self.tools_generation = 0  # bumped whenever the listing may change (`agents.common.McpAgent`)
-
-    async def list_tools(self, run_context=None, agent=None):
-        if run_context is None or agent is None:
-            return await super().list_tools(run_context, agent)
-        own = self._tools_by_agent.get(agent.name)
-        if own is None:
-            # Agents read only names, descriptions and input schemas; output schemas are the
-            # bulk of every copy.
-            own = self._tools_by_agent[agent.name] = [
-                t.model_copy(update={"output_schema": None}) for t in await super().list_tools(run_context, agent)]
-        return list(own)
-
-    def invalidate_tools_cache(self):
-        self._tools_by_agent.clear()
-        self.tools_generation += 1
-        super().invalidate_tools_cache()
-
-    async def connect(self):
-        await super().connect()
-        self.tools_generation += 1  # a new session: its tools are new objects
-        if self.session is not None:
-            result_check.install(self.session)
-
-
-class _Stdio(_ToolsListedOnce, MCPServerStdio):
-    pass
-
-
-class _Http(_ToolsListedOnce, MCPServerStreamableHttp):
-    pass
-
-
 def connect(scenario: str | None = None, scenario_file: str | None = None, seed: int | None = None,
             server_url: str | None = None):
     common = dict(cache_tools_list=True, client_session_timeout_seconds=120, tool_filter=only_own_tools,
                   tool_input_guardrails=[proposal_safety], name="aiops-mcp")
     if server_url:
-        return _Http(params={"url": server_url, "timeout": 30}, **common)
+        return MCPServerStreamableHttp(params={"url": server_url, "timeout": 30}, **common)
     args = ["-m", "mcp_server.cli"]
     if scenario_file:
         args += ["--scenario-file", scenario_file]
@@ -105,7 +57,7 @@ def connect(scenario: str | None = None, scenario_file: str | None = None, seed:
         args += ["--scenario", scenario]
     if seed is not None:
         args += ["--seed", str(seed)]
-    return _Stdio(params={"command": sys.executable, "args": args}, **common)
+    return MCPServerStdio(params={"command": sys.executable, "args": args}, **common)
 
 
 def build_agents(server, settings: Settings, client=None) -> Agent:
@@ -123,18 +75,6 @@ def build_agents(server, settings: Settings, client=None) -> Agent:
     return triage.make_agent(model(triage.NAME), server, logs, input_guardrails=[backend_ready(server)])
 
 
-_OFFLINE_CHAINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _offline_chain(server, settings: Settings) -> Agent:
-    """Offline agents hold no per-run state: build them once per connection (an evaluation
-    runs hundreds of cases on one), not once per run."""
-    chain = _OFFLINE_CHAINS.get(server)
-    if chain is None:
-        chain = _OFFLINE_CHAINS[server] = build_agents(server, settings)
-    return chain
-
-
 @dataclass
 class Outcome:
     report: IncidentReport
@@ -149,7 +89,7 @@ async def investigate(server, settings: Settings, progress: Progress | None = No
     context = InvestigationContext()
     started = time.perf_counter()
     client = None if settings.offline else chat_client(settings)
-    first = _offline_chain(server, settings) if settings.offline else build_agents(server, settings, client)
+    first = build_agents(server, settings, client)
     progress.say("=" * 60 + "\n  STARTING INCIDENT RESPONSE PIPELINE\n" + "=" * 60)
     if settings.offline:
         progress.say(f"  model: {ANALYST_NAME} (no LLM; set OPENROUTER_API_KEY to use one)")

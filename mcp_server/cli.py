@@ -1,12 +1,8 @@
-"""`aiops-mcp`: run the MCP server, or export a simulated incident in real backends' formats.
-
-Imports stay inside the commands: `--help` and start-up should not pay for what they skip.
-"""
+"""`aiops-mcp`: run the MCP server, or export a simulated incident in real backends' formats."""
 
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 
 
@@ -39,22 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario and args.scenario_file:
         print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
         return 2
-    # Start-up builds over a hundred thousand objects that live as long as the server (the
-    # SDK's models, above all) and almost no garbage: the collector would spend about a tenth
-    # of the start-up tracing them again and again. `serve` turns it back on, with every
-    # object made so far frozen out of its way.
-    gc.disable()
-    # Fork the analysis worker (idle until a scenario is loaded), then start generating the
-    # incident before importing the MCP SDK: the two overlap, on two cores where a child
-    # process can be forked. Both forks come before any thread exists (the backend starts one).
-    from .analysis_worker import AnalysisWorker
+    from simulators import SpecError
+
     from .backends.simulated import SimulatedBackend
 
-    worker = AnalysisWorker.start()
-    backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed, fork=True)
+    try:
+        backend = SimulatedBackend.start(args.scenario, args.scenario_file, args.seed)
+    except SpecError as exc:
+        print(f"aiops-mcp: {exc}", file=sys.stderr)
+        return 2
     from .server import serve
 
-    return serve(args, backend, worker)
+    return serve(args, backend)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -8,90 +8,29 @@ window so that the several tools of one investigation do not repeat the work.
 from __future__ import annotations
 
 import math
-import threading
 from functools import cached_property
 
 from telemetry.backend import TelemetryBackend
 
 from .analysis import correlation, log_templates
-from .analysis_worker import ANALYSIS_STAGES
 from .analysis.anomalies import Anomaly, detect
 from .analysis.metric_kinds import STATIC_METRICS
 from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
 
 ERROR_LEVELS = ("ERROR", "FATAL")
 PATTERN_LEVELS = ("WARN", "ERROR", "FATAL")
-LATEST_SECONDS = 3600.0  # the tools' default window
-
-
-class shared_analysis(cached_property):  # noqa: N801 - used like cached_property
-    """A cached analysis that the analysis worker may be computing already: the first read
-    waits for the worker's reply of that `stage` (`Investigation.settle`) rather than repeat
-    its work. Record lists stay plain cached properties: they are this process's own, and
-    quick. The "early" stage is what the first log questions need; "full" is the rest."""
-
-    def __init__(self, func, stage: str = "full") -> None:
-        super().__init__(func)
-        self.stage = stage
-
-    def __get__(self, instance, owner=None):
-        if instance is not None:
-            instance.settle(self.stage)
-        return super().__get__(instance, owner)
-
-
-def early(func) -> shared_analysis:
-    return shared_analysis(func, "early")
-
-
-def latest_hour(backend: TelemetryBackend) -> tuple[float, float]:
-    """The window analysed ahead of the first question: the tools' default window, from
-    the first sample if the telemetry is shorter (see `ServerState.investigation`)."""
-    first, last = backend.time_range()
-    return max(first, last - LATEST_SECONDS), last
 
 
 class Investigation:
-    def __init__(self, backend: TelemetryBackend, start: float, end: float, head_start=None) -> None:
-        """`head_start`: an `analysis_worker.Ticket` for this very window, adopted by
-        `settle` if the worker's store was the same as `backend`."""
+    def __init__(self, backend: TelemetryBackend, start: float, end: float) -> None:
         self.backend = backend
         self.start = start
         self.end = end
         self.names = tuple(s.name for s in backend.services())
-        self._head_start = head_start
-        self._waiting = {stage: threading.Lock() for stage in ANALYSIS_STAGES} if head_start is not None else {}
-
-    def settle(self, stage: str) -> None:
-        """Wait for the head start's reply of `stage`, if any, and take its results."""
-        lock = self._waiting.get(stage)
-        if lock is None:
-            return
-        with lock:
-            if stage not in self._waiting:  # settled by another thread meanwhile
-                return
-            reply = self._head_start.wait(stage)
-            fingerprint = getattr(self.backend, "fingerprint", None)
-            if (reply is not None and reply["window"] == (self.start, self.end) and fingerprint is not None
-                    and reply["fingerprint"] == fingerprint()):
-                for name, value in reply["analysis"].items():
-                    self.__dict__.setdefault(name, value)  # never replace what this process computed
-            del self._waiting[stage]
-
-    def warm(self) -> None:
-        """Run every analysis the tools share."""
-        _ = self.problem_patterns
-        self.candidates()
-        _ = self.trace_summaries
-
-    def export(self, stage: str) -> dict:
-        """The analyses of one stage, computed if need be, for another process to adopt."""
-        if stage == "full":
-            self.warm()  # candidates are memoised, not a property: compute them first
-        return {name: getattr(self, name) for name in EXPORTED[stage]}
+        self._memo: dict = {}
 
     # -- metrics --------------------------------------------------------------------
-    @shared_analysis
+    @cached_property
     def anomalies(self) -> dict[str, list[Anomaly]]:
         out: dict[str, list[Anomaly]] = {}
         for service in self.names:
@@ -114,7 +53,7 @@ class Investigation:
             self._memo[key] = found
         return self._memo[key]
 
-    @shared_analysis
+    @cached_property
     def _alert_thresholds(self) -> dict[tuple[str, str], float]:
         """Thresholds of critical alerts that fired on an upper bound: an operator's own line
         for "this is an incident", used when the failure began before the window."""
@@ -126,7 +65,7 @@ class Investigation:
     def problem_logs(self):
         return [r for r in self.backend.logs(self.start, self.end) if r.level in PATTERN_LEVELS]
 
-    @early
+    @cached_property
     def problem_patterns(self) -> list:
         """Every problem line grouped by template: what search_error_patterns shows first."""
         return log_templates.group(self.problem_logs, self.names)
@@ -137,7 +76,7 @@ class Investigation:
         records = [r for r in self.problem_logs if r.level in levels and (service is None or r.service == service)]
         return log_templates.group(records, self.names)
 
-    @shared_analysis
+    @cached_property
     def log_evidence(self) -> dict[str, correlation.LogEvidence]:
         evidence = {n: correlation.LogEvidence() for n in self.names}
         errors = [r for r in self.problem_logs if r.level in ERROR_LEVELS]
@@ -190,11 +129,11 @@ class Investigation:
     def traces(self) -> dict[str, list]:
         return group_traces(self.backend.spans(self.start, self.end))
 
-    @shared_analysis
+    @cached_property
     def trace_summaries(self) -> list[TraceSummary]:
         return [summarize(spans) for spans in self.traces.values()]
 
-    @shared_analysis
+    @cached_property
     def trace_analysis(self):
         return attribute_origins(self.traces)
 
@@ -210,10 +149,6 @@ class Investigation:
             )
         return self._memo[key]
 
-    @shared_analysis
-    def _memo(self) -> dict:
-        return {}
-
 
 def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
     """A silent service has every series missing: keep one record of it."""
@@ -222,9 +157,3 @@ def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
         return found
     first = min(missing, key=lambda a: (a.onset, a.metric))
     return [a for a in found if a.direction != "missing"] + [first]
-
-
-# What `export` hands over, by stage: every shared analysis, none of the record lists.
-EXPORTED = {stage: tuple(name for name, value in vars(Investigation).items()
-                         if isinstance(value, shared_analysis) and value.stage == stage)
-            for stage in ANALYSIS_STAGES}

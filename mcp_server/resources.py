@@ -8,6 +8,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
 from .state import ServerState
+from .tools.status import status_of
 
 
 def register(server: MCPServer, state: ServerState) -> None:
@@ -48,8 +49,6 @@ def register(server: MCPServer, state: ServerState) -> None:
     @server.resource("aiops://backend/status", name="backend-status", title="Backend status",
                      mime_type="application/json", description="Backend reachability, time range and data counts.")
     def backend_status() -> str:
-        from .tools.status import status_of  # tool modules load on first use
-
         return status_of(state).model_dump_json()
 
     @server.prompt(title="Investigate the current incident")

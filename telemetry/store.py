@@ -9,7 +9,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from math import ceil, floor
 from operator import attrgetter
 
@@ -42,8 +42,6 @@ _log_service = attrgetter("service")
 _span_start = attrgetter("start")
 _span_service = attrgetter("service")
 _deploy_time = attrgetter("time")
-_WIRE_KINDS = (ServiceInfo, LogRecord, Span, Alert, Deployment, MetricSeries)
-_as_tuple = {cls: attrgetter(*(f.name for f in fields(cls))) for cls in _WIRE_KINDS}
 
 
 @dataclass
@@ -66,35 +64,6 @@ class TelemetryStore:
         self._spans_by_service: dict[str, _TimeIndexed] | None = None
         self._traces: dict[str, list[Span]] | None = None
         self._metric_names = sorted({name for _, name in self.series})
-
-    def to_wire(self) -> tuple:
-        """Plain tuples for pickling between processes: several times cheaper to pickle and
-        rebuild than the record objects themselves."""
-        def rows(cls, records):
-            get = _as_tuple[cls]
-            return [get(r) for r in records]
-
-        return (self.name, rows(ServiceInfo, self.service_infos), self.start, self.end,
-                rows(LogRecord, self.log_records), rows(MetricSeries, self.series.values()),
-                rows(Span, self.span_records), rows(Alert, self.alert_records),
-                rows(Deployment, self.deployment_records))
-
-    @classmethod
-    def from_wire(cls, wire: tuple) -> TelemetryStore:
-        name, services, start, end, logs, series, spans, alerts, deployments = wire
-        return cls(name=name, service_infos=[ServiceInfo(*row) for row in services], start=start, end=end,
-                   log_records=[LogRecord(*row) for row in logs],
-                   series={(row[0], row[1]): MetricSeries(*row) for row in series},
-                   span_records=[Span(*row) for row in spans], alert_records=[Alert(*row) for row in alerts],
-                   deployment_records=[Deployment(*row) for row in deployments])
-
-    def fingerprint(self) -> tuple:
-        """Cheap evidence that two stores hold the same telemetry (say, one generated in
-        another process from the same spec): the window, the counts, the latest records."""
-        latest = repr([self.log_records[-1:], self.span_records[-1:], self.alert_records[-1:],
-                       self.deployment_records[-1:]])  # repr: a NaN equals itself as text only
-        return (self.start, self.end, len(self.log_records), len(self.span_records), len(self.series),
-                len(self.alert_records), len(self.deployment_records), latest)
 
     # -- TelemetryBackend -------------------------------------------------------------
     def services(self) -> Sequence[ServiceInfo]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from mcp_server.backends.simulated import SimulatedBackend
+from mcp_server.backends.simulated import Incident, SimulatedBackend
 from mcp_server.server import build_server
 from mcp_server.state import ServerState
 from simulators import preset_spec
@@ -23,7 +23,9 @@ STATE_TOOLS = ("load_scenario",)
 
 def make_server(preset: str = "deployment_regression", seed: int | None = None):
     spec = preset_spec(preset, seed=seed, end_time=FIXED_END)
-    state = ServerState(backend=SimulatedBackend(lambda: spec))
+    incident = Incident(spec, "preset")
+    incident.generate()
+    state = ServerState(backend=SimulatedBackend(incident))
     return build_server(state), state
 
 

@@ -1,51 +1,35 @@
-"""The agents' plumbing: MCP tools converted once per listing, a final output type that the
-SDK fingerprints cheaply and that parses like the SDK's own."""
+"""The agents' plumbing: each agent sees only its own MCP tools, and the final report parses."""
 
 import asyncio
-import dataclasses
 
-from agents import AgentOutputSchema, RunContextWrapper
-from agents._run_state_agent_identity import _agent_identity_signature
+from agents import Agent, RunContextWrapper
 
-from agent_client.agents import reporter, triage
-from agent_client.agents.common import FinalOutput
-from agent_client.config import Settings
+from agent_client.agents import reporter
 from agent_client.offline.analyst import OfflineAnalyst
-from agent_client.pipeline import build_agents, connect
+from agent_client.pipeline import AGENT_MODULES, connect
 from agent_client.report import IncidentReport
 
 REPORT = IncidentReport(incident_id="inc-1", title="t", severity="P2", status="investigating",
                         root_cause={"service": "a", "fault_type": "memory_leak", "summary": "s", "confidence": 0.5})
 
 
-def test_mcp_tools_are_converted_once_per_listing():
+def test_each_agent_sees_only_its_own_tools():
     async def run():
         server = connect(scenario="no_incident")
         async with server:
-            first = build_agents(server, Settings(api_key=None, base_url="", model="offline"))
-            ctx = RunContextWrapper(context=None)
-            once = await first.get_mcp_tools(ctx)
-            again = await first.get_mcp_tools(ctx)
-            assert [t.name for t in once] == list(triage.TOOLS)  # its own tools only
-            assert all(a is b for a, b in zip(once, again, strict=True))
-            again.clear()  # callers get their own list
-            assert len(await first.get_mcp_tools(ctx)) == len(once)
-            server.invalidate_tools_cache()
-            fresh = await first.get_mcp_tools(ctx)
-            assert [t.name for t in fresh] == [t.name for t in once] and fresh[0] is not once[0]
-            # A server that does not say when its listing changes: converted on every turn.
-            del server.tools_generation
-            plain = await first.get_mcp_tools(ctx)
-            assert plain[0] is not fresh[0] and (await first.get_mcp_tools(ctx))[0] is not plain[0]
+            everything = {t.name for t in (await server.session.list_tools()).tools}
+            seen = {}
+            for module in AGENT_MODULES:
+                listed = await server.list_tools(RunContextWrapper(context=None), Agent(name=module.NAME))
+                seen[module.NAME] = sorted(t.name for t in listed)
+        return everything, seen
 
-    asyncio.run(run())
+    everything, seen = asyncio.run(run())
+    assert seen == {m.NAME: sorted(m.TOOLS) for m in AGENT_MODULES}
+    assert set().union(*map(set, seen.values())) < everything  # the server offers more to other hosts
 
 
-def test_final_output_parses_like_the_sdk_schema_and_is_cheap_to_fingerprint():
-    ours, sdk = FinalOutput(IncidentReport), AgentOutputSchema(IncidentReport, strict_json_schema=False)
-    assert ours.json_schema() == sdk.json_schema() and not ours.is_strict_json_schema()
-    assert ours.name() == sdk.name() and not ours.is_plain_text()
-    assert ours.validate_json(REPORT.model_dump_json()) == sdk.validate_json(REPORT.model_dump_json())
-    assert not dataclasses.is_dataclass(ours)  # the SDK deep-copies dataclasses to fingerprint them
+def test_the_reporter_answers_with_a_parsed_incident_report():
     agent = reporter.make_agent(OfflineAnalyst("reporter"), connect(scenario="no_incident"))
-    assert "FinalOutput" in _agent_identity_signature(agent)
+    parsed = agent.output_type.validate_json(REPORT.model_dump_json())
+    assert parsed == REPORT and not agent.output_type.is_strict_json_schema()

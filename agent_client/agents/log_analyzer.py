@@ -4,7 +4,7 @@ from agents import Agent
 
 from ..handoffs import findings_handoff
 from ..payloads import LogFindings
-from .common import MUST_USE_TOOLS, RULES, McpAgent
+from .common import MUST_USE_TOOLS, RULES
 
 NAME = "Log Analyzer Agent"
 TOOLS = ("query_logs", "search_error_patterns", "get_log_statistics")
@@ -21,6 +21,6 @@ Hand off with the error services, top patterns, and services whose errors are th
 
 
 def make_agent(model, mcp_server, next_agent: Agent) -> Agent:
-    return McpAgent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
+    return Agent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
                  handoffs=[findings_handoff(next_agent, PAYLOAD, STAGE)], model_settings=MUST_USE_TOOLS,
                  reset_tool_choice=False)

@@ -4,7 +4,7 @@ from agents import Agent
 
 from ..handoffs import findings_handoff
 from ..payloads import MetricsFindings
-from .common import MUST_USE_TOOLS, RULES, McpAgent
+from .common import MUST_USE_TOOLS, RULES
 
 NAME = "Metrics Analyzer Agent"
 TOOLS = ("query_metrics", "detect_anomalies", "get_service_dependencies")
@@ -21,6 +21,6 @@ replicas_desired and connection_pool_max. {RULES}"""
 
 
 def make_agent(model, mcp_server, next_agent: Agent) -> Agent:
-    return McpAgent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
+    return Agent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
                  handoffs=[findings_handoff(next_agent, PAYLOAD, STAGE)], model_settings=MUST_USE_TOOLS,
                  reset_tool_choice=False)

@@ -4,7 +4,7 @@ from agents import Agent
 
 from ..handoffs import findings_handoff
 from ..payloads import RemediationFindings
-from .common import MUST_USE_TOOLS, RULES, McpAgent
+from .common import MUST_USE_TOOLS, RULES
 
 NAME = "Remediation Agent"
 # The original assignment: the runbook and three proposal kinds. (The server also offers
@@ -23,6 +23,6 @@ No incident: propose nothing. Hand off with the proposals and rationale. {RULES}
 
 
 def make_agent(model, mcp_server, next_agent: Agent) -> Agent:
-    return McpAgent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
+    return Agent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
                  handoffs=[findings_handoff(next_agent, PAYLOAD, STAGE)], model_settings=MUST_USE_TOOLS,
                  reset_tool_choice=False)

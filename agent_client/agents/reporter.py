@@ -1,9 +1,9 @@
 """Incident Reporter Agent: the timeline and the final, typed incident report."""
 
-from agents import Agent
+from agents import Agent, AgentOutputSchema
 
 from ..report import IncidentReport
-from .common import RULES, FinalOutput, McpAgent
+from .common import RULES
 
 NAME = "Incident Reporter Agent"
 TOOLS = ("generate_timeline", "format_incident_report")
@@ -16,6 +16,6 @@ services, remediation exactly as recorded, timeline. Status: "mitigation propose
 
 
 def make_agent(model, mcp_server, output_guardrails=()) -> Agent:
-    return McpAgent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
-                 output_type=FinalOutput(IncidentReport),
+    return Agent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
+                 output_type=AgentOutputSchema(IncidentReport, strict_json_schema=False),
                  output_guardrails=list(output_guardrails))

@@ -4,7 +4,7 @@ from agents import Agent
 
 from ..handoffs import findings_handoff
 from ..payloads import RootCauseFindings
-from .common import MUST_USE_TOOLS, RULES, McpAgent
+from .common import MUST_USE_TOOLS, RULES
 
 NAME = "Root Cause Analyzer Agent"
 TOOLS = ("correlate_signals", "query_traces", "get_recent_deployments")
@@ -26,6 +26,6 @@ type, confidence, onset, candidates, evidence, and a config change's key and old
 
 
 def make_agent(model, mcp_server, next_agent: Agent) -> Agent:
-    return McpAgent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
+    return Agent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
                  handoffs=[findings_handoff(next_agent, PAYLOAD, STAGE)], model_settings=MUST_USE_TOOLS,
                  reset_tool_choice=False)

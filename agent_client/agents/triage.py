@@ -4,7 +4,7 @@ from agents import Agent
 
 from ..handoffs import findings_handoff
 from ..payloads import TriageFindings
-from .common import MUST_USE_TOOLS, RULES, McpAgent
+from .common import MUST_USE_TOOLS, RULES
 
 NAME = "Triage Agent"
 TOOLS = ("fetch_active_alerts", "get_service_health_summary")
@@ -20,6 +20,6 @@ plus 30 minutes (at least 60). {RULES}"""
 
 
 def make_agent(model, mcp_server, next_agent: Agent, input_guardrails=()) -> Agent:
-    return McpAgent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
+    return Agent(name=NAME, instructions=INSTRUCTIONS, model=model, mcp_servers=[mcp_server],
                  handoffs=[findings_handoff(next_agent, PAYLOAD, STAGE)], model_settings=MUST_USE_TOOLS,
                  reset_tool_choice=False, input_guardrails=list(input_guardrails))

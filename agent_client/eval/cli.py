@@ -20,8 +20,6 @@ def add_eval_parser(sub) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from ..cli import settle_gc
     from .runner import main
 
-    settle_gc()
     return main(args)

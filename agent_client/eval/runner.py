@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
 from pathlib import Path
 
-from ..cli import run_async
 from ..config import load_settings
 from ..pipeline import InvestigationError, connect, investigate
 from ..progress import Progress
@@ -28,7 +28,7 @@ def main(args) -> int:
         print("aiops-agent eval: --repeat must be at least 1", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    results = run_async(run_cases(cases, settings, args.repeat, quiet=args.quiet))
+    results = asyncio.run(run_cases(cases, settings, args.repeat, quiet=args.quiet))
     scores = scoring.summarize(results)
     scores["model"] = settings.model
     scores["wall_seconds"] = round(time.perf_counter() - started, 1)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..analysis.health import STATUS_ORDER, assess
 from ..state import ServerState
-from ..tool_registry import ToolCollector
 from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
-                     time_window, tool_body, window_model)
+                     time_window, tool, window_model)
 
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
@@ -54,9 +54,8 @@ class HealthResult(Output):
     page: Page
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Fetch active alerts", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Fetch active alerts", annotations=READ_ONLY)
     def fetch_active_alerts(
         severity: Literal["any", "critical", "warning", "info"] = "any",
         service: str | None = None,
@@ -94,8 +93,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
                                      "or get_service_health_summary.",
         )
 
-    @server.tool(title="Service health summary", annotations=READ_ONLY)
-    @tool_body
+    @tool(title="Service health summary", annotations=READ_ONLY)
     def get_service_health_summary(
         service: str | None = None,
         limit: Annotated[int, Field(ge=1, le=300)] = 10,
@@ -135,6 +133,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
         page, meta = paginate(items, limit, cursor)
         return HealthResult(as_of=iso(end), counts=counts, services=page, page=meta)
 
+    return [fetch_active_alerts, get_service_health_summary]
 
 def _r(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)

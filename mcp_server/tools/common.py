@@ -3,16 +3,18 @@ compact JSON results and the output-size caps of DESIGN.md §3.4."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from guardrails.untrusted_text import sanitize
 from telemetry.backend import BackendError, TelemetryBackend
@@ -37,10 +39,7 @@ T = TypeVar("T")
 
 
 class Output(BaseModel):
-    """Base of tool results. Their validators are built on first use, not at import: start-up
-    is on the critical path of every MCP host that spawns the server."""
-
-    model_config = ConfigDict(defer_build=True)
+    """Base of tool results."""
 
 
 class Page(Output):
@@ -138,24 +137,61 @@ def compact(model: BaseModel) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=body)], structured_content=data)
 
 
-def tool_body(fn: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
-    """Wrap a tool: compact output, and backend failures reported as tool errors that say
-    what failed, so that one bad call never takes the server down."""
+def tool(*, title: str, annotations: ToolAnnotations) -> Callable[[Callable[..., Any]], Tool]:
+    """Make a function returning a result model into an MCP tool: its docstring is the
+    description, its signature the arguments, its result model the output schema (the SDK
+    checks each result against it). Results are compact JSON; backend failures and bugs
+    become tool errors that say what failed, so that one bad call never takes the server
+    down."""
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
-        try:
-            return compact(fn(*args, **kwargs))
-        except ToolError:
-            raise
-        except BackendError as exc:
-            raise ToolError(f"telemetry backend error: {exc}") from exc
-        except Exception as exc:
-            log.exception("tool %s failed", fn.__name__)
-            raise ToolError(f"internal error in {fn.__name__}: {type(exc).__name__}; the server is still "
-                            "running, try narrower arguments") from exc
+    def decorator(fn: Callable[..., Any]) -> Tool:
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
+                with _tool_errors(fn.__name__):
+                    return compact(await fn(*args, **kwargs))
+        else:
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
+                with _tool_errors(fn.__name__):
+                    return compact(fn(*args, **kwargs))
 
-    wrapper.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
-    wrapper.dumps_model = True  # type: ignore[attr-defined]  # structured content is a validated model's dump
-    wrapper.__doc__ = " ".join((fn.__doc__ or "").split())  # the description, without source indentation
-    return wrapper
+        signature = inspect.signature(fn, eval_str=True)
+        wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            return_annotation=Annotated[CallToolResult, signature.return_annotation])
+        made = Tool.from_function(wrapper, title=title, annotations=annotations,
+                                  description=" ".join((fn.__doc__ or "").split()))
+        made.parameters = compact_input_schema(made.parameters)
+        return made
+
+    return decorator
+
+
+@contextlib.contextmanager
+def _tool_errors(name: str) -> Iterator[None]:
+    try:
+        yield
+    except ToolError:
+        raise
+    except BackendError as exc:
+        raise ToolError(f"telemetry backend error: {exc}") from exc
+    except Exception as exc:
+        log.exception("tool %s failed", name)
+        raise ToolError(f"internal error in {name}: {type(exc).__name__}; the server is still running, try "
+                        "narrower arguments") from exc
+
+
+def compact_input_schema(schema: dict) -> dict:
+    """The argument schema as a model reads it on every request: without the generated titles
+    ("Window Minutes"), and an optional `X | None = None` argument spelled as plain X (leaving
+    it out already means None)."""
+    properties = {}
+    for name, prop in schema.get("properties", {}).items():
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        options = prop.get("anyOf")
+        if prop.get("default", 0) is None and isinstance(options, list):
+            real = [o for o in options if o != {"type": "null"}]
+            if len(real) == 1:
+                prop = {**real[0], **{k: v for k, v in prop.items() if k not in ("anyOf", "default")}}
+        properties[name] = prop
+    return {k: v for k, v in schema.items() if k != "title"} | {"properties": properties}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from ..tool_registry import ToolCollector
-from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool_body, window_model
+from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool, window_model
 
 # Below this score nothing in the window looks like an incident.
 INCIDENT_THRESHOLD = 0.25
@@ -31,9 +31,8 @@ class CorrelationResult(Output):
     candidates: list[CandidateItem] = Field(description="most likely root cause first")
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Correlate signals", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Correlate signals", annotations=READ_ONLY)
     def correlate_signals(
         window_minutes: WindowMinutes = 60,
         end_time: EndTime = None,
@@ -56,3 +55,5 @@ def register(server: ToolCollector, state: ServerState) -> None:
             candidates=[CandidateItem(service=c.service, score=c.score, onset=iso(c.onset) if c.onset else None,
                                       signals=c.signals, evidence=[text(e, 200) for e in c.evidence[:6]],
                                       explained_by=c.explained_by) for c in candidates])
+
+    return [correlate_signals]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from ..tool_registry import ToolCollector
-from .common import (READ_ONLY, Cursor, Output, Page, Window, check_service, paginate, text, time_window, tool_body,
+from .common import (READ_ONLY, Cursor, Output, Page, Window, check_service, paginate, text, time_window, tool,
                      window_model)
 
 
@@ -37,9 +37,8 @@ class ChangesResult(Output):
     hint: str | None = None
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Recent deployments", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Recent deployments", annotations=READ_ONLY)
     def get_recent_deployments(
         service: str | None = None,
         change_type: Literal["any", "deployment", "config"] = "any",
@@ -69,3 +68,5 @@ def register(server: ToolCollector, state: ServerState) -> None:
             page=meta,
             hint=None if changes else "No changes in this window. Widen window_minutes (up to 30 days).",
         )
+
+    return [get_recent_deployments]

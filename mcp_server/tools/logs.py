@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
@@ -12,9 +13,8 @@ from telemetry.records import LEVEL_RANK
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from ..tool_registry import ToolCollector
 from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
-                     time_window, tool_body, window_model)
+                     time_window, tool, window_model)
 
 Level = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
@@ -73,9 +73,8 @@ class LogStatsResult(Output):
     page: Page
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Query logs", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Query logs", annotations=READ_ONLY)
     def query_logs(
         service: str | None = None,
         min_level: Level = "WARN",
@@ -108,8 +107,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
                                       "window_minutes.",
         )
 
-    @server.tool(title="Search error patterns", annotations=READ_ONLY)
-    @tool_body
+    @tool(title="Search error patterns", annotations=READ_ONLY)
     def search_error_patterns(
         service: str | None = None,
         min_level: Literal["WARN", "ERROR", "FATAL"] = "ERROR",
@@ -142,8 +140,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
                                        "window_minutes.",
         )
 
-    @server.tool(title="Log statistics", annotations=READ_ONLY)
-    @tool_body
+    @tool(title="Log statistics", annotations=READ_ONLY)
     def get_log_statistics(
         service: str | None = None,
         window_minutes: WindowMinutes = 60,
@@ -187,3 +184,5 @@ def register(server: ToolCollector, state: ServerState) -> None:
             raise ToolError("window_minutes: the window is empty")
         return LogStatsResult(window=window_model(start, end), total=len(records), services=page,
                               error_timeline=timeline, bucket_minutes=round(width / 60, 2), page=meta)
+
+    return [query_logs, search_error_patterns, get_log_statistics]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
@@ -13,9 +14,8 @@ from telemetry.timefmt import iso
 from ..analysis.anomalies import Anomaly
 from ..analysis.metric_kinds import STATIC_METRICS
 from ..state import ServerState
-from ..tool_registry import ToolCollector
 from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_choice, check_service,
-                     paginate, time_window, tool_body, window_model)
+                     paginate, time_window, tool, window_model)
 
 
 class MetricSummary(Output):
@@ -86,9 +86,8 @@ def _round(v: float | None) -> float | None:
     return round(v, 4) if abs(v) < 100 else round(v, 1)
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Query metrics", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Query metrics", annotations=READ_ONLY)
     def query_metrics(
         service: str,
         metric: str = "all",
@@ -127,8 +126,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
         return MetricsResult(service=service, window=window_model(start, end), summaries=summaries,
                              steady=steady or None, points=points)
 
-    @server.tool(title="Detect anomalies", annotations=READ_ONLY)
-    @tool_body
+    @tool(title="Detect anomalies", annotations=READ_ONLY)
     def detect_anomalies(
         service: str | None = None,
         metric: str | None = None,
@@ -169,8 +167,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
             hint=None if items else "Nothing anomalous above min_score. Lower min_score or widen window_minutes.",
         )
 
-    @server.tool(title="Service dependencies", annotations=READ_ONLY)
-    @tool_body
+    @tool(title="Service dependencies", annotations=READ_ONLY)
     def get_service_dependencies(
         service: str | None = None,
         depth: Annotated[int, Field(ge=1, le=10)] = 2,
@@ -198,6 +195,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
             downstream=_walk(service, lambda n: infos[n].depends_on if n in infos else (), depth),
             entry_points=entries)
 
+    return [query_metrics, detect_anomalies, get_service_dependencies]
 
 def _walk(start: str, neighbours, depth: int) -> list[str]:
     seen: dict[str, int] = {}

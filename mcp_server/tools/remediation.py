@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
@@ -17,8 +18,7 @@ from guardrails.remediation_safety import MAX_REPLICAS
 
 from .. import runbooks
 from ..state import Proposal, ServerState
-from ..tool_registry import ToolCollector
-from .common import PROPOSAL, READ_ONLY, Output, check_service, text, tool_body
+from .common import PROPOSAL, READ_ONLY, Output, check_service, text, tool
 
 NAMESPACE = "prod"
 _VERSION = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:[-+][A-Za-z0-9.]+)?$")
@@ -60,9 +60,8 @@ class ProposalResult(Output):
     note: str = "Recorded for approval. Nothing was executed."
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Look up a runbook", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Look up a runbook", annotations=READ_ONLY)
     def lookup_runbook(
         fault_type: Annotated[str | None, Field(description="e.g. memory_leak, bad_deployment")] = None,
         symptom: Annotated[str | None, Field(max_length=300, description="free text, e.g. 'OOMKilled'")] = None,
@@ -79,8 +78,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
                                   avoid=list(r.avoid)) for r in found],
             hint=None if found else "No runbook matches; fault types: " + ", ".join(runbooks.RUNBOOKS))
 
-    @server.tool(title="Propose a rollback", annotations=PROPOSAL)
-    @tool_body
+    @tool(title="Propose a rollback", annotations=PROPOSAL)
     def propose_rollback(
         service: str,
         reason: Reason,
@@ -116,8 +114,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
         return _record(state, "rollback", service, {"from_version": current, "to_version": target_version},
                        risk, command, reason)
 
-    @server.tool(title="Propose scaling", annotations=PROPOSAL)
-    @tool_body
+    @tool(title="Propose scaling", annotations=PROPOSAL)
     def propose_scaling_action(
         service: str,
         replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS)],
@@ -137,8 +134,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
         return _record(state, "scale", service, {"from_replicas": current, "to_replicas": replicas, "replicas": replicas},
                        risk, command, reason)
 
-    @server.tool(title="Propose a configuration change", annotations=PROPOSAL)
-    @tool_body
+    @tool(title="Propose a configuration change", annotations=PROPOSAL)
     def propose_config_change(
         service: str,
         key: Annotated[str, Field(max_length=64, description="setting name, e.g. DB_POOL_MAX_SIZE")],
@@ -163,8 +159,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
         command = f"kubectl -n {NAMESPACE} set env deployment/{service} {shlex.quote(f'{key}={value}')}"
         return _record(state, "config_change", service, details, "medium", command, reason)
 
-    @server.tool(title="Propose a rolling restart", annotations=PROPOSAL)
-    @tool_body
+    @tool(title="Propose a rolling restart", annotations=PROPOSAL)
     def propose_restart(service: str, reason: Reason) -> ProposalResult:
         """Propose a rolling restart (reclaims leaked memory, moves pods off a bad node); it does
         not fix bad code or config."""
@@ -173,6 +168,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
         command = f"kubectl -n {NAMESPACE} rollout restart deployment/{service}"
         return _record(state, "restart", service, {}, "medium", command, reason)
 
+    return [lookup_runbook, propose_rollback, propose_scaling_action, propose_config_change, propose_restart]
 
 def _record(state: ServerState, kind: str, service: str, details: dict, risk: str, command: str,
             reason: str) -> ProposalResult:

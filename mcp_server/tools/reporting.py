@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
 from telemetry.timefmt import iso
@@ -11,8 +12,7 @@ from telemetry.timefmt import iso
 from ..analysis import correlation
 from ..analysis import timeline as tl
 from ..state import ServerState
-from ..tool_registry import ToolCollector
-from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool_body, window_model
+from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool, window_model
 
 FIRST_ALERTS_PER_SERVICE = 2
 
@@ -76,9 +76,8 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
     return events
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Generate incident timeline", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Generate incident timeline", annotations=READ_ONLY)
     def generate_timeline(
         window_minutes: WindowMinutes = 60,
         end_time: EndTime = None,
@@ -93,8 +92,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
                               events=[TimelineEvent(time=iso(e.time), kind=e.kind, service=e.service, event=e.text)
                                       for e in kept])
 
-    @server.tool(title="Format incident report", annotations=READ_ONLY)
-    @tool_body
+    @tool(title="Format incident report", annotations=READ_ONLY)
     def format_incident_report(
         title: Annotated[str, Field(min_length=3, max_length=200)],
         severity: Literal["P1", "P2", "P3", "P4"],
@@ -126,3 +124,5 @@ def register(server: ToolCollector, state: ServerState) -> None:
         lines += ["", "## Remediation (proposed, not executed)"]
         lines += [f"- {r}" for r in remediation] or ["- none recorded"]
         return ReportResult(markdown="\n".join(lines), affected_services=affected, remediation=remediation)
+
+    return [generate_timeline, format_incident_report]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
@@ -11,9 +12,8 @@ from telemetry.timefmt import iso
 
 from ..analysis.traces import summarize
 from ..state import ServerState
-from ..tool_registry import ToolCollector
 from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
-                     time_window, tool_body, window_model)
+                     time_window, tool, window_model)
 
 MAX_SPANS_PER_TRACE = 40
 MAX_TRACES_WITH_SPANS = 5
@@ -72,9 +72,8 @@ class TracesResult(Output):
     hint: str | None = None
 
 
-def register(server: ToolCollector, state: ServerState) -> None:
-    @server.tool(title="Query traces", annotations=READ_ONLY)
-    @tool_body
+def tools(state: ServerState) -> list[Tool]:
+    @tool(title="Query traces", annotations=READ_ONLY)
     def query_traces(
         service: str | None = None,
         errors_only: bool = False,
@@ -133,6 +132,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
             hint=None if chosen else "No traces match. Drop filters or widen window_minutes.",
         )
 
+    return [query_traces]
 
 def _trace_item(s, spans) -> TraceItem:
     item = TraceItem(trace_id=s.trace_id, root=f"{s.root_service} {s.root_operation}", start=iso(s.start),

@@ -1,0 +1,8 @@
+"""What the project knows about incidents, defined once and read by every layer: the fault
+types and the remediation kinds that fit each, and the score below which nothing is an
+incident. The simulator injects these faults, the server's runbooks and ranking use them,
+the agents' prompts and the offline analyst read them, and the evaluation scores with them."""
+
+from .faults import FAULTS, FAULT_TYPES, INCIDENT_THRESHOLD, REMEDIATION_KINDS, Fault
+
+__all__ = ["FAULTS", "FAULT_TYPES", "INCIDENT_THRESHOLD", "REMEDIATION_KINDS", "Fault"]
