@@ -15,12 +15,12 @@ from agents import GuardrailFunctionOutput, RunContextWrapper, input_guardrail, 
 from agents.tool_guardrails import ToolGuardrailFunctionOutput, ToolInputGuardrailData, tool_input_guardrail
 
 import guardrails as policy
+from knowledge import PROPOSAL_TOOLS
 
 from .context import InvestigationContext
 from .report import IncidentReport
 
-PROPOSAL_KINDS = {"propose_rollback": "rollback", "propose_scaling_action": "scale",
-                  "propose_config_change": "config_change", "propose_restart": "restart"}
+PROPOSAL_KINDS = {tool: kind for kind, tool in PROPOSAL_TOOLS.items()}
 
 
 def backend_ready(mcp_server):

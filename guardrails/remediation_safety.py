@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-ALLOWED_KINDS = ("rollback", "scale", "config_change", "restart")
+from knowledge import REMEDIATION_KINDS
+
+ALLOWED_KINDS = REMEDIATION_KINDS
 MAX_REPLICAS = 100
 
 _FORBIDDEN = (

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# What a remediation proposal can do; nothing else is ever proposed.
-REMEDIATION_KINDS: tuple[str, ...] = ("rollback", "scale", "config_change", "restart")
+# What a remediation proposal can do (nothing else is ever proposed), and the MCP tool that
+# records each kind of proposal.
+PROPOSAL_TOOLS: dict[str, str] = {"rollback": "propose_rollback", "scale": "propose_scaling_action",
+                                  "config_change": "propose_config_change", "restart": "propose_restart"}
+REMEDIATION_KINDS: tuple[str, ...] = tuple(PROPOSAL_TOOLS)
 
 # A root-cause candidate scoring below this (0-1) is background noise: no incident.
 INCIDENT_THRESHOLD = 0.25
@@ -15,13 +18,15 @@ INCIDENT_THRESHOLD = 0.25
 class Fault:
     name: str
     title: str
-    # Remediation kinds that fit, best first. A rollback fits only where a release of the
-    # service preceded the failure.
-    actions: tuple[str, ...]
+    actions: tuple[str, ...]  # remediation kinds that fit, best first
+    # A rollback fits only if a release of the service came just before the failure (a leak
+    # can be old code); for the other faults listing it, the fault itself is the change.
+    rollback_needs_release: bool = False
 
 
 FAULTS: dict[str, Fault] = {f.name: f for f in (
-    Fault("memory_leak", "Memory leak / OOM kills", ("rollback", "restart", "scale", "config_change")),
+    Fault("memory_leak", "Memory leak / OOM kills", ("rollback", "restart", "scale", "config_change"),
+          rollback_needs_release=True),
     Fault("cpu_saturation", "CPU saturation", ("scale", "restart")),
     Fault("bad_deployment", "Bad deployment / release regression", ("rollback",)),
     Fault("connection_pool_exhaustion", "Connection pool exhaustion", ("config_change", "scale", "restart")),

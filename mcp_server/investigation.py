@@ -87,7 +87,7 @@ class Investigation:
         for service, records in by_service.items():
             ev = evidence.setdefault(service, correlation.LogEvidence())
             for p in log_templates.group(records, self.names):
-                if p.category in log_templates.DEPENDENCY_CATEGORIES or p.mentions:
+                if p.about == "dependency":
                     ev.dependency_lines += p.count
                     for m in p.mentions:
                         ev.mentions[m] = ev.mentions.get(m, 0) + p.count
@@ -97,7 +97,7 @@ class Investigation:
                             first = min(p.first_seen, prev[2]) if prev else p.first_seen
                             ev.peer_failures[m] = (p.category, count, first)
                 else:
-                    if p.category != "other":
+                    if p.about == "itself":
                         ev.own_categories[p.category] = ev.own_categories.get(p.category, 0) + p.count
                     if p.first_seen > early and p.count >= 3:
                         ev.new_patterns.append((p.template, p.category, p.first_seen, p.count))
@@ -109,7 +109,7 @@ class Investigation:
         for service, records in warnings.items():
             ev = evidence.setdefault(service, correlation.LogEvidence())
             for p in log_templates.group(records, self.names):
-                if p.category not in log_templates.DEPENDENCY_CATEGORIES and not p.mentions and p.category != "other":
+                if p.about == "itself":
                     ev.warning_categories[p.category] = ev.warning_categories.get(p.category, 0) + p.count
         return evidence
 

@@ -8,7 +8,7 @@
 
 from .presets import PRESET_NAMES, preset_description, preset_spec, resolve_spec
 from .scenario import GroundTruth, Simulation, simulate
-from .spec import FAULT_TYPES, SEVERITIES, ScenarioSpec, SpecError, load_spec, parse_spec
+from .spec import FAULT_TYPES, SEVERITIES, ScenarioSpec, SpecError, default_topology, load_spec, parse_spec
 
 __all__ = [
     "FAULT_TYPES",
@@ -18,6 +18,7 @@ __all__ = [
     "ScenarioSpec",
     "Simulation",
     "SpecError",
+    "default_topology",
     "load_spec",
     "parse_spec",
     "preset_description",

@@ -8,45 +8,18 @@ from __future__ import annotations
 import json
 import tomllib
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from knowledge import FAULT_TYPES
 from telemetry.records import SERVICE_KINDS
 
-FAULT_TYPES: tuple[str, ...] = (
-    "memory_leak",
-    "cpu_saturation",
-    "bad_deployment",
-    "connection_pool_exhaustion",
-    "network_partition",
-    "network_latency",
-    "packet_loss",
-    "disk_full",
-    "config_error",
-    "credential_failure",
-    "dns_failure",
-    "crash_loop",
-    "traffic_surge",
-)
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 
-FaultType = Literal[
-    "memory_leak",
-    "cpu_saturation",
-    "bad_deployment",
-    "connection_pool_exhaustion",
-    "network_partition",
-    "network_latency",
-    "packet_loss",
-    "disk_full",
-    "config_error",
-    "credential_failure",
-    "dns_failure",
-    "crash_loop",
-    "traffic_surge",
-]
+FaultType = Literal[*FAULT_TYPES]
 ServiceKindName = Literal["gateway", "service", "database", "cache", "queue"]
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -92,6 +65,26 @@ class TopologySpec(_Strict):
         if cycle:
             raise ValueError("dependency cycle: " + " -> ".join(cycle))
         return self
+
+
+@lru_cache(maxsize=1)
+def default_topology() -> TopologySpec:
+    """The original system's eight services and their dependencies."""
+    return TopologySpec(
+        services=(
+            ServiceSpec(name="api-gateway", kind="gateway", replicas=3,
+                        depends_on=("user-service", "order-service", "inventory-service")),
+            ServiceSpec(name="user-service", replicas=3, depends_on=("database-proxy", "cache-service")),
+            ServiceSpec(name="order-service", replicas=3,
+                        depends_on=("payment-service", "inventory-service", "notification-service",
+                                    "database-proxy")),
+            ServiceSpec(name="payment-service", replicas=2, depends_on=("database-proxy",)),
+            ServiceSpec(name="inventory-service", replicas=2, depends_on=("database-proxy", "cache-service")),
+            ServiceSpec(name="notification-service", kind="queue", replicas=2),
+            ServiceSpec(name="database-proxy", kind="database", replicas=2),
+            ServiceSpec(name="cache-service", kind="cache", replicas=2),
+        )
+    )
 
 
 class FaultSpec(_Strict):
@@ -143,8 +136,6 @@ class ScenarioSpec(_Strict):
 
     @model_validator(mode="after")
     def _check_faults(self) -> ScenarioSpec:
-        from .topology import default_topology
-
         topology = self.topology or default_topology()
         names = [s.name for s in topology.services]
         for i, fault in enumerate(self.faults):
@@ -161,8 +152,6 @@ class ScenarioSpec(_Strict):
         return self
 
     def resolved_topology(self) -> TopologySpec:
-        from .topology import default_topology
-
         return self.topology or default_topology()
 
     def resolved_end(self) -> datetime:

@@ -1,4 +1,4 @@
-"""Service topologies: the original eight-service shop, graph helpers, and a generator.
+"""Service topologies: graph helpers and a generator (the default shop is the spec's default).
 
 Edges point from caller to callee (`depends_on`). Failures travel against the edges (callers
 suffer), load travels along them (callees receive the callers' traffic).
@@ -8,28 +8,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .spec import ServiceSpec, TopologySpec
-
-
-@lru_cache(maxsize=1)
-def default_topology() -> TopologySpec:
-    return TopologySpec(
-        services=(
-            ServiceSpec(name="api-gateway", kind="gateway", replicas=3,
-                        depends_on=("user-service", "order-service", "inventory-service")),
-            ServiceSpec(name="user-service", replicas=3, depends_on=("database-proxy", "cache-service")),
-            ServiceSpec(name="order-service", replicas=3,
-                        depends_on=("payment-service", "inventory-service", "notification-service",
-                                    "database-proxy")),
-            ServiceSpec(name="payment-service", replicas=2, depends_on=("database-proxy",)),
-            ServiceSpec(name="inventory-service", replicas=2, depends_on=("database-proxy", "cache-service")),
-            ServiceSpec(name="notification-service", kind="queue", replicas=2),
-            ServiceSpec(name="database-proxy", kind="database", replicas=2),
-            ServiceSpec(name="cache-service", kind="cache", replicas=2),
-        )
-    )
 
 
 @dataclass(frozen=True, slots=True)

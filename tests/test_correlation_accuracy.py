@@ -7,8 +7,8 @@ import json
 import pytest
 from mcp import Client
 
-from simulators import FAULT_TYPES, PRESET_NAMES, preset_spec
-from simulators.topology import default_topology, generate_topology
+from simulators import FAULT_TYPES, PRESET_NAMES, default_topology, preset_spec
+from simulators.topology import generate_topology
 from tests.conftest import FIXED_END
 from tests.server_helpers import make_server
 

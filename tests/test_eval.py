@@ -12,6 +12,7 @@ import pytest
 from agent_client.config import Settings
 from agent_client.eval import matrix, scoring
 from agent_client.eval.runner import run_cases
+from mcp_server import runbooks
 from simulators import FAULT_TYPES
 from tests.conftest import ROOT
 
@@ -40,7 +41,10 @@ def test_remediation_fits_only_the_right_kind_on_the_right_service():
     assert not _result("a", "a", fault="bad_deployment", remediation=[]).remediation_fits()
     assert _result(None, None).remediation_fits()  # a quiet case needs no action
     assert not _result(None, None, remediation=["scale a"]).remediation_fits()
-    assert set(scoring.FITTING_ACTIONS) == set(FAULT_TYPES)
+    # What fits is what the runbooks say, for every fault type.
+    for fault in FAULT_TYPES:
+        assert all(_result("a", "a", fault=fault, remediation=[f"{k} a"]).remediation_fits()
+                   for k in runbooks.RUNBOOKS[fault].actions)
 
 
 def test_no_fault_false_positives_and_baselines():

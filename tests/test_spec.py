@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from simulators import FAULT_TYPES, PRESET_NAMES, SpecError, load_spec, parse_spec, preset_spec
-from simulators.topology import default_topology, generate_topology
+from simulators import FAULT_TYPES, PRESET_NAMES, SpecError, default_topology, load_spec, parse_spec, preset_spec
+from simulators.topology import generate_topology
 
 
 def _err(data) -> str:

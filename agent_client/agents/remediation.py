@@ -7,18 +7,17 @@ from ..payloads import RemediationFindings
 from .common import MUST_USE_TOOLS, RULES
 
 NAME = "Remediation Agent"
-# The original assignment: the runbook and three proposal kinds. (The server also offers
-# propose_restart to other hosts; here scaling out stands in for rescheduling.)
+# The original assignment: the runbook and three proposal kinds (the server also offers
+# propose_restart to other hosts).
 TOOLS = ("lookup_runbook", "propose_rollback", "propose_scaling_action", "propose_config_change")
 PAYLOAD = RemediationFindings
 STAGE = "remediation"
 
 INSTRUCTIONS = f"""You propose remediation for the diagnosed root cause (findings are in the conversation).
-1. lookup_runbook for the fault type.
-2. Propose what fits the root-cause service: rollback a bad deployment (or what a crash loop started
-   with), revert a bad config key, raise the pool for pool exhaustion, scale out for CPU, traffic, a
-   memory leak or a network fault (new pods land on healthy nodes), fix DNS or credentials settings.
-   Nothing destructive; proposals are only recorded for a human.
+1. lookup_runbook for the fault type: its actions are the remediation kinds that fit, best first.
+2. Propose the first of them you can that fits the root-cause service (a leak is rolled back only if a
+   release of it came just before the onset; a config change reverts a changed key or raises a limit).
+   Proposals are only recorded for a human; nothing destructive.
 No incident: propose nothing. Hand off with the proposals and rationale. {RULES}"""
 
 

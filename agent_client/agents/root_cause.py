@@ -2,6 +2,8 @@
 
 from agents import Agent
 
+from knowledge import FAULT_TYPES, INCIDENT_THRESHOLD
+
 from ..handoffs import findings_handoff
 from ..payloads import RootCauseFindings
 from .common import MUST_USE_TOOLS, RULES
@@ -11,18 +13,15 @@ TOOLS = ("correlate_signals", "query_traces", "get_recent_deployments")
 PAYLOAD = RootCauseFindings
 STAGE = "root_cause"
 
-FAULT_TYPES = ("memory_leak, cpu_saturation, bad_deployment, connection_pool_exhaustion, network_partition, "
-               "network_latency, packet_loss, disk_full, config_error, credential_failure, dns_failure, "
-               "crash_loop, traffic_surge, or none")
-
 INSTRUCTIONS = f"""You decide the root cause (earlier findings are in the conversation).
 1. correlate_signals: ranked candidates with evidence.
 2. query_traces (errors_only=true): where failing requests fail.
 3. get_recent_deployments (all services; at once with 1 and 2): a change to the top candidate just
    before its onset is strong evidence.
-Confirm the candidate with the log and metric findings and name the fault type: {FAULT_TYPES}.
-Top score below 0.25 means no incident (service null, fault_type none). Hand off with service, fault
-type, confidence, onset, candidates, evidence, and a config change's key and old value. {RULES}"""
+Confirm the candidate with the log and metric findings and name the fault type: {", ".join(FAULT_TYPES)}
+(unknown when the evidence supports none). Top score below {INCIDENT_THRESHOLD} means no incident (service
+null, fault_type none). Hand off with service, fault type, confidence, onset, candidates, evidence, and a
+config change's key and old value. {RULES}"""
 
 
 def make_agent(model, mcp_server, next_agent: Agent) -> Agent:

@@ -12,10 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-FAULT_TYPES = ("memory_leak", "cpu_saturation", "bad_deployment", "connection_pool_exhaustion", "network_partition",
-               "network_latency", "packet_loss", "disk_full", "config_error", "credential_failure", "dns_failure",
-               "crash_loop", "traffic_surge")
-SEVERITIES = ("low", "medium", "high", "critical")
+from knowledge import FAULT_TYPES
+from simulators import SEVERITIES
 # Several times of day, so that daily traffic variation is part of the test.
 END_TIMES = ("2026-11-26T03:00:00Z", "2026-11-26T09:30:00Z", "2026-11-26T14:15:00Z", "2026-11-25T20:45:00Z")
 
@@ -42,7 +40,7 @@ def _case(source: str, spec: dict) -> Case:
 
 
 def _default_topology() -> dict:
-    from simulators.topology import default_topology
+    from simulators import default_topology
 
     return default_topology().model_dump(mode="json")
 

@@ -8,23 +8,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-# Remediation kinds that fit each fault (the runbooks' actions); anything else is unfit.
-FITTING_ACTIONS: dict[str, set[str]] = {
-    "memory_leak": {"restart", "scale", "rollback", "config_change"},
-    "cpu_saturation": {"scale"},
-    "bad_deployment": {"rollback"},
-    "connection_pool_exhaustion": {"config_change", "scale"},
-    "network_partition": {"restart", "scale"},
-    "network_latency": {"restart", "scale", "config_change"},
-    "packet_loss": {"restart", "scale"},
-    "disk_full": {"config_change", "restart"},
-    "config_error": {"config_change", "rollback"},
-    "credential_failure": {"config_change", "restart"},
-    "dns_failure": {"config_change", "restart"},
-    "crash_loop": {"rollback", "config_change", "restart"},
-    "traffic_surge": {"scale"},
-}
-
+from knowledge import FAULTS
 
 @dataclass
 class CaseResult:
@@ -54,7 +38,8 @@ class CaseResult:
     def remediation_fits(self) -> bool:
         if not self.fault_case:
             return not self.remediation
-        fitting = FITTING_ACTIONS.get(self.truth_fault, set())
+        fault = FAULTS.get(self.truth_fault)
+        fitting = set(fault.actions) if fault else set()
         kinds = [r.split(" ", 1) for r in self.remediation]
         return bool(kinds) and all(k in fitting and s == self.truth_service for k, s in kinds)
 

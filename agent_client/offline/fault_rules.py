@@ -39,22 +39,3 @@ def classify(signals: set[str]) -> tuple[str, float, list[str]]:
     if best_score < MIN_SCORE:
         return "unknown", best_score, []
     return best, best_score, best_flags
-
-
-# What to propose for each fault type, best first (see the server's runbooks).
-# Kinds the Remediation agent can propose: rollback, scale, config_change.
-REMEDIATION: dict[str, tuple[str, ...]] = {
-    "memory_leak": ("rollback_if_changed", "scale"),
-    "cpu_saturation": ("scale",),
-    "bad_deployment": ("rollback",),
-    "connection_pool_exhaustion": ("config_change",),
-    "network_partition": ("scale",),
-    "network_latency": ("scale",),
-    "packet_loss": ("scale",),
-    "disk_full": ("config_change",),
-    "config_error": ("config_change",),
-    "credential_failure": ("config_change",),
-    "dns_failure": ("config_change",),
-    "crash_loop": ("rollback",),
-    "traffic_surge": ("scale",),
-}

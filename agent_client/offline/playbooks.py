@@ -12,12 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from knowledge import FAULTS, INCIDENT_THRESHOLD, PROPOSAL_TOOLS
+
 from ..payloads import (LogFindings, MetricsFindings, ProposalRecord, RemediationFindings, RootCauseFindings,
                         TriageFindings)
 from ..report import Candidate, IncidentReport, Remediation, RootCause, TimelineEntry, Usage
 from . import fault_rules
 
-NO_INCIDENT_SCORE = 0.25
 DEFAULT_WINDOW = 60
 
 
@@ -127,9 +128,6 @@ def triage(view: View) -> Step:
 
 
 # --------------------------------------------------------------------------- logs
-DEPENDENCY_CATEGORIES = {"network_unreachable", "connection_refused", "upstream_error", "timeout"}
-
-
 def log_analyzer(view: View) -> Step:
     w = view.window
     call = _next_call(view, [
@@ -142,7 +140,7 @@ def log_analyzer(view: View) -> Step:
     patterns = view.ok("search_error_patterns").get("patterns", [])
     own: dict[str, int] = {}
     for p in patterns:
-        if p.get("mentions") or p.get("category") in DEPENDENCY_CATEGORIES or p.get("category") == "other":
+        if p.get("about") != "itself":
             continue
         for service, n in p.get("services", {}).items():
             own[service] = own.get(service, 0) + n
@@ -211,7 +209,7 @@ def root_cause(view: View) -> Step:
     if call:
         return call
     ranked = view.ok("correlate_signals").get("candidates", [])
-    top = ranked[0] if ranked and ranked[0]["score"] >= NO_INCIDENT_SCORE else None
+    top = ranked[0] if ranked and ranked[0]["score"] >= INCIDENT_THRESHOLD else None
     changes = view.ok("get_recent_deployments")
     if (top and changes.get("page", {}).get("truncated")
             and not any(c["service"] == top["service"] for c in changes.get("changes", []))):
@@ -295,11 +293,15 @@ def _proposal(view: View, service: str, fault: str, rc: dict) -> CallTool | None
     reason = f"{fault.replace('_', ' ')} on {service}: {rc.get('summary', '')}"[:480]
     metrics = view.stage("metrics")
     replicas = metrics.get("suspect_replicas") if metrics.get("suspect") == service else None
-    for kind in fault_rules.REMEDIATION.get(fault, ()):
-        if kind == "rollback_if_changed" and not (rc.get("change") or "").startswith("deployment"):
-            continue  # nothing was released before the onset: a rollback would not help
-        if kind in ("rollback", "rollback_if_changed"):
+    known = FAULTS.get(fault)
+    released = (rc.get("change") or "").startswith("deployment")
+    for kind in known.actions if known else ():
+        if kind not in PROPOSAL_TOOLS or (view.tools and PROPOSAL_TOOLS[kind] not in view.tools):
+            continue  # not a proposal this agent can make
+        if kind == "rollback" and (released or not known.rollback_needs_release):
             return CallTool("propose_rollback", {"service": service, "reason": reason})
+        if kind == "restart":
+            return CallTool("propose_restart", {"service": service, "reason": reason})
         if kind == "scale":
             target = max(2, (replicas or 2) * 2)
             return CallTool("propose_scaling_action", {"service": service, "replicas": min(target, 50),

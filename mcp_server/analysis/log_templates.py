@@ -72,6 +72,7 @@ def _categories() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 # Categories in which the service is complaining about *another* service.
 DEPENDENCY_CATEGORIES = frozenset({"network_unreachable", "connection_refused", "upstream_error"})
+UNCLEAR_CATEGORIES = frozenset({"other"})
 # Categories that say a call never reached (or was refused entry by) the named peer.
 UNREACHED_CATEGORIES = frozenset({"network_unreachable", "connection_refused", "dns", "auth"})
 
@@ -96,6 +97,14 @@ def categorize_template(template: str) -> str:
     return "other"
 
 
+def about(category: str, mentions) -> str:
+    """Whom a pattern's lines complain about: "dependency" (another service: calls refused,
+    unreachable, failing upstream, or a service named in the line), "itself", or "unclear"."""
+    if category in DEPENDENCY_CATEGORIES or mentions:
+        return "dependency"
+    return "unclear" if category in UNCLEAR_CATEGORIES else "itself"
+
+
 @dataclass(slots=True)
 class Pattern:
     template: str
@@ -108,6 +117,10 @@ class Pattern:
     mentions: set[str] = field(default_factory=set)  # other services named in the messages
     example: str = ""
     example_trace_id: str | None = None
+
+    @property
+    def about(self) -> str:
+        return about(self.category, self.mentions)
 
 
 class TemplateCache:

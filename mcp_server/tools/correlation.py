@@ -7,13 +7,11 @@ from typing import Annotated
 from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
+from knowledge import INCIDENT_THRESHOLD
 from telemetry.timefmt import iso
 
 from ..state import ServerState
 from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool, window_model
-
-# Below this score nothing in the window looks like an incident.
-INCIDENT_THRESHOLD = 0.25
 
 
 class CandidateItem(Output):

@@ -38,6 +38,8 @@ class LogsResult(Output):
 class PatternItem(Output):
     template: str = Field(description="message with variable parts masked as <num>, <ip>, <hex>, ...")
     category: str
+    about: Literal["itself", "dependency", "unclear"] = Field(
+        description="whom the lines complain about: the logging service itself or another service")
     count: int
     first_seen: str
     last_seen: str
@@ -129,7 +131,7 @@ def tools(state: ServerState) -> list[Tool]:
         return PatternsResult(
             window=window_model(start, end), lines_scanned=scanned,
             patterns=[PatternItem(
-                template=text(p.template, 140), category=p.category, count=p.count,
+                template=text(p.template, 140), category=p.category, about=p.about, count=p.count,
                 first_seen=iso(p.first_seen), last_seen=iso(p.last_seen),
                 services=dict(sorted(p.services.items(), key=lambda kv: -kv[1])[:4]),
                 mentions=sorted(p.mentions)[:5] or None,

@@ -14,6 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from guardrails import check_proposal
+from knowledge import REMEDIATION_KINDS
 from guardrails.remediation_safety import MAX_REPLICAS
 
 from .. import runbooks
@@ -45,7 +46,7 @@ class RunbookResult(Output):
 
 class ProposalItem(Output):
     id: str
-    kind: Literal["rollback", "scale", "config_change", "restart"]
+    kind: Literal[*REMEDIATION_KINDS]
     service: str
     details: dict[str, str | int | None]
     risk: Literal["low", "medium", "high"]

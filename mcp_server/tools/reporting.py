@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
+from knowledge import INCIDENT_THRESHOLD
 from telemetry.timefmt import iso
 
 from ..analysis import correlation
@@ -56,7 +57,7 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
             events.append(tl.Event(a.ends_at, "recovery", a.service, f"alert {a.name} resolved", 6))
     candidates = inv.candidates(3)
     for rank, c in enumerate(candidates):
-        if c.onset is not None and c.score >= 0.25:
+        if c.onset is not None and c.score >= INCIDENT_THRESHOLD:
             events.append(tl.Event(c.onset, "anomaly", c.service,
                                    f"{c.service}: first anomalies ({', '.join(c.signals[:4])})", 1 + rank))
     for name, anomalies in inv.anomalies.items():
