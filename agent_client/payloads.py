@@ -35,17 +35,27 @@ class MetricsFindings(Untitled):
     summary: str
 
 
+class ScoredService(Untitled):
+    service: str
+    score: float
+
+
 class RootCauseFindings(Untitled):
     service: str | None = Field(description="null when there is no incident")
     fault_type: str = Field(description="a known fault type or 'none'")
     confidence: float = Field(ge=0.0, le=1.0)
     onset: str | None = None
-    candidates: list[str] = Field(description="'service score', best first")
+    candidates: list[ScoredService] = Field(description="best first")
     evidence: list[str]
     change: str | None = Field(None, description="change just before the onset")
     config_key: str | None = None
     config_old_value: str | None = None
     summary: str
+
+
+class Setting(Untitled):
+    key: str
+    value: str | int | None
 
 
 class ProposalRecord(Untitled):
@@ -54,7 +64,7 @@ class ProposalRecord(Untitled):
     service: str
     risk: str
     command: str
-    details: list[str] = Field(default_factory=list, description="'key=value'")
+    details: list[Setting] = Field(default_factory=list)
 
 
 class RemediationFindings(Untitled):

@@ -19,7 +19,7 @@ from .guardrails import backend_ready, proposal_safety, report_safety
 from .llm import chat_client, chat_model, configure_tracing
 from .offline.analyst import ANALYST_NAME, OfflineAnalyst
 from .progress import Progress
-from .report import IncidentReport, RootCause, Usage
+from .report import Candidate, IncidentReport, RootCause, Usage
 
 # The run starts from what an on-call engineer is paged with, never from the scenario.
 INCIDENT_STATEMENT = ("Alerts are firing in production. Investigate: find what is broken, why, and what to do "
@@ -150,6 +150,7 @@ def partial_report(context: InvestigationContext, usage: Usage, error: str) -> I
         root_cause=RootCause(service=rc.service if rc else None, fault_type=rc.fault_type if rc else "unknown",
                              summary=rc.summary if rc else "not determined before the run stopped",
                              confidence=rc.confidence if rc else 0.0, evidence=rc.evidence if rc else []),
+        candidates=[Candidate(service=c.service, score=c.score) for c in rc.candidates][:5] if rc else [],
         affected_services=(f.metrics.anomalous_services if f.metrics else []),
         agents=list(context.agents), usage=usage,
     )

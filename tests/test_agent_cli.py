@@ -6,8 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from agent_client import cli
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # real subprocesses: servers and CLIs
 
 
 def _cli(*args, timeout=180):

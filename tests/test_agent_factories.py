@@ -2,12 +2,15 @@
 
 import asyncio
 
+import pytest
 from agents import Agent, RunContextWrapper
 
 from agent_client.agents import reporter
 from agent_client.offline.analyst import OfflineAnalyst
 from agent_client.pipeline import AGENT_MODULES, connect
 from agent_client.report import IncidentReport
+
+pytestmark = pytest.mark.slow  # real subprocesses: servers and CLIs
 
 REPORT = IncidentReport(incident_id="inc-1", title="t", severity="P2", status="investigating",
                         root_cause={"service": "a", "fault_type": "memory_leak", "summary": "s", "confidence": 0.5})

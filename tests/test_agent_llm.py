@@ -17,6 +17,8 @@ from agent_client.report import IncidentReport
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAI, ScriptedPolicy
 
+pytestmark = pytest.mark.slow  # real subprocesses: servers and CLIs
+
 PAYLOADS = [TriageFindings, LogFindings, MetricsFindings, RootCauseFindings, RemediationFindings]
 
 

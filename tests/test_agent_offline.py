@@ -8,6 +8,8 @@ import pytest
 from agent_client import run_incident_response
 from agent_client.pipeline import AGENT_MODULES
 
+pytestmark = pytest.mark.slow  # real subprocesses: servers and CLIs
+
 EXPECTED = {
     "memory_leak": ("order-service", "memory_leak", {"scale"}),
     "deployment_regression": ("user-service", "bad_deployment", {"rollback"}),

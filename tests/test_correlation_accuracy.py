@@ -12,7 +12,7 @@ from simulators.topology import generate_topology
 from tests.conftest import FIXED_END
 from tests.server_helpers import make_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.fixture

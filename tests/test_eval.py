@@ -74,6 +74,7 @@ def test_matrices_cover_every_fault_with_opaque_case_names():
     assert len({c.id for c in full}) == len(full)
 
 
+@pytest.mark.slow
 def test_eval_on_a_folder_of_specs_writes_per_case_results(tmp_path):
     specs = tmp_path / "specs"
     specs.mkdir()
@@ -103,12 +104,14 @@ def test_eval_on_a_folder_of_specs_writes_per_case_results(tmp_path):
     assert "| analyst |" in md.read_text()
 
 
+@pytest.mark.slow
 def test_eval_rejects_a_missing_folder():
     proc = subprocess.run([sys.executable, "-m", "agent_client.cli", "eval", "--specs", "/no/such/dir"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "not a folder" in proc.stderr
 
 
+@pytest.mark.slow
 def test_quick_matrix_meets_the_targets():
     results = asyncio.run(run_cases(matrix.quick(), Settings(api_key=None, base_url="", model="offline")))
     s = scoring.summarize(results)

@@ -3,6 +3,7 @@ internal consistency between signals."""
 
 import hashlib
 import json
+import re
 import os
 import subprocess
 import sys
@@ -153,5 +154,21 @@ def test_alerts_fire_when_their_metric_breaches():
 def test_exported_json_contains_no_python_reprs(tmp_path):
     sim = fault_sim("config_error", "payment-service")
     export_all(sim.store, tmp_path)
-    for path in tmp_path.glob("*.json"):
-        json.loads(path.read_text())
+
+    def strings(value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield k
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+        elif isinstance(value, str):
+            yield value
+
+    reprs = re.compile(r"^(None|True|False|nan|inf)$|^\(.*,.*\)$|^\[.*'.*\]$|^\{'.*\}$|<[\w.]+ object at 0x")
+    texts = [line for path in tmp_path.glob("*.json") for line in strings(json.loads(path.read_text()))]
+    texts += [line for path in tmp_path.glob("*.jsonl") for rec in map(json.loads, path.read_text().splitlines())
+              for line in strings(rec)]
+    assert len(texts) > 1000
+    assert not [t for t in texts if reprs.search(t)]

@@ -12,7 +12,7 @@ from mcp import Client, StdioServerParameters
 from tests.conftest import ROOT
 from tests.server_helpers import DEFAULT_ARGS, ORIGINAL_TOOLS
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.fixture
@@ -106,3 +106,44 @@ async def test_streamable_http_transport(http_server):
         assert bad.is_error and "Known services" in bad.content[0].text
         status = json.loads((await client.call_tool("get_backend_status", {})).content[0].text)
         assert status["reachable"] is True
+
+
+# A few seconds of generation.
+BIG_SPEC = {"seed": 5, "duration_minutes": 600, "resolution_seconds": 5, "end_time": "2026-11-26T12:00:00Z",
+            "topology": {"services": [{"name": f"svc-{i}", "depends_on": [f"svc-{i + 1}"] if i < 59 else []}
+                                      for i in range(60)]}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_requests_and_cancellation_are_honoured_during_a_slow_call(mode):
+    import anyio
+
+    async with Client(_stdio("--scenario", "no_incident"), mode=mode) as client:
+        before = json.loads((await client.call_tool("get_backend_status", {})).content[0].text)["incident"]
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.call_tool, "load_scenario", {"spec": BIG_SPEC})
+            await anyio.sleep(0.3)  # the generation is under way
+            started = time.perf_counter()
+            if mode == "legacy":
+                await client.send_ping()  # ping exists up to the 2025 protocol versions
+            else:
+                await client.list_tools()
+            assert time.perf_counter() - started < 1.0
+            tg.cancel_scope.cancel()  # the client sends notifications/cancelled
+        for _ in range(16):  # longer than the generation would have taken
+            await anyio.sleep(0.5)
+            after = json.loads((await client.call_tool("get_backend_status", {})).content[0].text)
+            assert after["incident"] == before  # a cancelled switch never happens
+
+
+def test_the_server_exits_promptly_when_its_stdin_closes():
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_server.cli", "--scenario", "memory_leak"], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write((INITIALIZE + "\n").encode())
+    proc.stdin.flush()
+    assert json.loads(proc.stdout.readline())["id"] == 1
+    started = time.perf_counter()
+    proc.stdin.close()
+    assert proc.wait(timeout=10) == 0
+    assert time.perf_counter() - started < 1.0

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from knowledge import FAULTS, INCIDENT_THRESHOLD, PROPOSAL_TOOLS
 
 from ..payloads import (LogFindings, MetricsFindings, ProposalRecord, RemediationFindings, RootCauseFindings,
-                        TriageFindings)
+                        ScoredService, Setting, TriageFindings)
 from ..report import Candidate, IncidentReport, Remediation, RootCause, TimelineEntry, Usage
 from . import fault_rules
 
@@ -215,7 +215,7 @@ def root_cause(view: View) -> Step:
             and not any(c["service"] == top["service"] for c in changes.get("changes", []))):
         # A busy change log: ask again for the top candidate's own changes.
         return CallTool("get_recent_deployments", {"service": top["service"], "window_minutes": w + 60, "limit": 5})
-    candidates = [f"{c['service']} {c['score']}" for c in ranked]
+    candidates = [ScoredService(service=c["service"], score=c["score"]) for c in ranked]
     if top is None:
         return HandOff(RootCauseFindings(
             service=None, fault_type="none", confidence=round(1.0 - (ranked[0]["score"] if ranked else 0.0), 2),
@@ -282,7 +282,8 @@ def remediation(view: View) -> Step:
     made = view.ok(wanted.name).get("proposal") if wanted else None
     proposals = [ProposalRecord(id=made["id"], kind=made["kind"], service=made["service"], risk=made["risk"],
                                 command=made["command"],
-                                details=[f"{k}={v}" for k, v in (made.get("details") or {}).items()])] if made else []
+                                details=[Setting(key=k, value=v) for k, v in (made.get("details") or {}).items()])
+                 ] if made else []
     failure = view.results.get(wanted.name, {}).get("error") if wanted else None
     rationale = (f"{title or fault}: " + (f"proposed {made['kind']} of {service}" if made else
                                         f"no proposal recorded ({failure or 'no fitting action'})"))
@@ -359,16 +360,9 @@ def reporter(view: View) -> Step:
     formatted = view.ok("format_incident_report")
     proposals = rem.get("proposals", [])
     remediation_items = [Remediation(kind=p["kind"], service=p["service"], risk=p["risk"], command=p["command"],
-                                     details={k: int(v) if v.isdigit() else v for k, v in
-                                              (d.split("=", 1) for d in p.get("details", []) if "=" in d)})
+                                     details={d["key"]: d["value"] for d in p.get("details", [])})
                          for p in proposals]
-    candidates = []
-    for text in rc.get("candidates", []):
-        name, _, score = text.rpartition(" ")
-        try:
-            candidates.append(Candidate(service=name, score=float(score)))
-        except ValueError:
-            continue
+    candidates = [Candidate(service=c["service"], score=c["score"]) for c in rc.get("candidates", [])]
     timeline = [TimelineEntry(time=e["time"], event=e["event"])
                 for e in view.ok("generate_timeline").get("events", [])]
     status = "mitigation proposed" if remediation_items else ("no incident" if not service else "investigating")
