@@ -2,13 +2,16 @@
 
 Tools ask for anomalies, error patterns, trace verdicts or ranked candidates; this module
 fetches what each needs from the backend, runs the analysis, and memoises the result for the
-window so that the several tools of one investigation do not repeat the work.
+window so that the several tools of one investigation do not repeat the work. Tool calls run
+on several threads: an analysis under way is waited for, never computed twice.
 """
 
 from __future__ import annotations
 
 import math
-from functools import cached_property
+import threading
+from collections.abc import Callable
+from typing import Any
 
 from telemetry.backend import TelemetryBackend
 
@@ -21,6 +24,11 @@ ERROR_LEVELS = ("ERROR", "FATAL")
 PATTERN_LEVELS = ("WARN", "ERROR", "FATAL")
 
 
+def analysis(method: Callable[[Investigation], Any]) -> property:
+    """A property computed once per investigation (see `Investigation.once`)."""
+    return property(lambda self: self.once(method.__name__, lambda: method(self)), doc=method.__doc__)
+
+
 class Investigation:
     def __init__(self, backend: TelemetryBackend, start: float, end: float) -> None:
         self.backend = backend
@@ -28,9 +36,25 @@ class Investigation:
         self.end = end
         self.names = tuple(s.name for s in backend.services())
         self._memo: dict = {}
+        self._lock = threading.RLock()
+
+    def once(self, key, compute: Callable[[], Any]) -> Any:
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
+    def warm(self) -> None:
+        """Run every analysis the tools share."""
+        self.candidates()
+        _ = self.problem_patterns, self.trace_summaries
 
     # -- metrics --------------------------------------------------------------------
-    @cached_property
+    @analysis
     def anomalies(self) -> dict[str, list[Anomaly]]:
         out: dict[str, list[Anomaly]] = {}
         for service in self.names:
@@ -42,18 +66,18 @@ class Investigation:
     def anomaly(self, service: str, metric: str) -> Anomaly | None:
         """The anomaly of one series in the window (memoised: query_metrics and
         detect_anomalies share the work)."""
-        key = ("anomaly", service, metric)
-        if key not in self._memo:
-            found = None
-            if metric not in STATIC_METRICS:
-                series = self.backend.metric(service, metric, self.start, self.end)
-                if series is not None and len(series.values) >= 8:
-                    found = detect(metric, list(series.values), series.start, series.step,
-                                   self._alert_thresholds.get((service, metric)))
-            self._memo[key] = found
-        return self._memo[key]
+        def compute() -> Anomaly | None:
+            if metric in STATIC_METRICS:
+                return None
+            series = self.backend.metric(service, metric, self.start, self.end)
+            if series is None or len(series.values) < 8:
+                return None
+            return detect(metric, list(series.values), series.start, series.step,
+                          self._alert_thresholds.get((service, metric)))
 
-    @cached_property
+        return self.once(("anomaly", service, metric), compute)
+
+    @analysis
     def _alert_thresholds(self) -> dict[tuple[str, str], float]:
         """Thresholds of critical alerts that fired on an upper bound: an operator's own line
         for "this is an incident", used when the failure began before the window."""
@@ -61,11 +85,11 @@ class Investigation:
                 if a.severity == "critical" and a.metric and a.op in (">", ">=") and a.threshold is not None}
 
     # -- logs -------------------------------------------------------------------------
-    @cached_property
+    @analysis
     def problem_logs(self):
         return [r for r in self.backend.logs(self.start, self.end) if r.level in PATTERN_LEVELS]
 
-    @cached_property
+    @analysis
     def problem_patterns(self) -> list:
         """Every problem line grouped by template: what search_error_patterns shows first."""
         return log_templates.group(self.problem_logs, self.names)
@@ -73,10 +97,15 @@ class Investigation:
     def patterns(self, service: str | None = None, levels=PATTERN_LEVELS):
         if service is None and tuple(levels) == PATTERN_LEVELS:
             return self.problem_patterns
-        records = [r for r in self.problem_logs if r.level in levels and (service is None or r.service == service)]
-        return log_templates.group(records, self.names)
 
-    @cached_property
+        def compute():
+            records = [r for r in self.problem_logs
+                       if r.level in levels and (service is None or r.service == service)]
+            return log_templates.group(records, self.names)
+
+        return self.once(("patterns", service, tuple(levels)), compute)
+
+    @analysis
     def log_evidence(self) -> dict[str, correlation.LogEvidence]:
         evidence = {n: correlation.LogEvidence() for n in self.names}
         errors = [r for r in self.problem_logs if r.level in ERROR_LEVELS]
@@ -125,29 +154,27 @@ class Investigation:
         return a.onset if a is not None and a.direction == "up" else None
 
     # -- traces -----------------------------------------------------------------------
-    @cached_property
+    @analysis
     def traces(self) -> dict[str, list]:
         return group_traces(self.backend.spans(self.start, self.end))
 
-    @cached_property
+    @analysis
     def trace_summaries(self) -> list[TraceSummary]:
         return [summarize(spans) for spans in self.traces.values()]
 
-    @cached_property
+    @analysis
     def trace_analysis(self):
         return attribute_origins(self.traces)
 
     # -- everything ---------------------------------------------------------------------
     def candidates(self, limit: int = 5) -> list[correlation.Candidate]:
-        key = ("candidates", limit)
-        if key not in self._memo:
+        def compute() -> list[correlation.Candidate]:
             verdicts, _ = self.trace_analysis
             changes = self.backend.deployments(self.start - correlation.CHANGE_LOOKBACK, self.end)
-            self._memo[key] = correlation.rank_candidates(
-                self.backend.services(), self.anomalies, self.log_evidence, verdicts, changes,
-                self.backend.alerts(self.start, self.end), limit=limit,
-            )
-        return self._memo[key]
+            return correlation.rank_candidates(self.backend.services(), self.anomalies, self.log_evidence, verdicts,
+                                               changes, self.backend.alerts(self.start, self.end), limit=limit)
+
+        return self.once(("candidates", limit), compute)
 
 
 def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:

@@ -30,7 +30,9 @@ def build_server(state: ServerState) -> MCPServer:
 def serve(args: argparse.Namespace, backend) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = build_server(ServerState(backend=backend))
+    state = ServerState(backend=backend)
+    server = build_server(state)
+    backend.start(prepare=state.prepare)
     try:
         if args.transport == "stdio":
             server.run("stdio")

@@ -10,6 +10,9 @@ from telemetry.backend import TelemetryBackend
 
 from .investigation import Investigation
 
+# The tools' default window: what an investigation asks about first.
+DEFAULT_WINDOW_MINUTES = 60
+
 
 class InvestigationCache:
     """A few recent investigations, keyed by backend identity and window, so that the tools
@@ -20,11 +23,12 @@ class InvestigationCache:
         self._lock = threading.Lock()
         self._size = size
 
-    def clear(self) -> None:
-        """Forget every analysis: after a switch of incident they can never be asked for
-        again, and each holds its incident's telemetry in memory."""
+    def keep_only(self, backend: TelemetryBackend) -> None:
+        """Forget the analyses of every other telemetry: after a switch of incident they can
+        never be asked for again, and each holds its incident's telemetry in memory."""
         with self._lock:
-            self._items.clear()
+            for key in [k for k, inv in self._items.items() if inv.backend is not backend]:
+                del self._items[key]
 
     def get(self, backend: TelemetryBackend, start: float, end: float) -> Investigation:
         key = (id(backend), round(start, 3), round(end, 3))
@@ -74,6 +78,12 @@ class ServerState:
         data = self.telemetry()
         first, _ = data.time_range()
         return self.cache.get(data, max(start, first), end)
+
+    def prepare(self, data: TelemetryBackend) -> None:
+        """Analyse the default window of telemetry about to be served: on a big incident the
+        first question that needs the analysis then finds it done, instead of starting it."""
+        first, last = data.time_range()
+        self.cache.get(data, max(first, last - DEFAULT_WINDOW_MINUTES * 60.0), last).warm()
 
     @property
     def incident(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import simulators
 from telemetry.backend import BackendError
@@ -24,11 +24,15 @@ class Incident:
         self._store: TelemetryStore | None = None
         self._error: str | None = None
 
-    def generate(self) -> None:
+    def generate(self, prepare: Callable[[TelemetryStore], None] | None = None) -> None:
+        """Generate the telemetry, then `prepare` it (say, analyse it) before any call sees it."""
         if self._done.is_set():
             return
         try:
-            self._store = simulators.simulate(self.spec).store
+            store = simulators.simulate(self.spec).store
+            if prepare is not None:
+                prepare(store)
+            self._store = store
         except Exception as exc:
             self._error = f"{type(exc).__name__}: {exc}"
             raise
@@ -54,13 +58,16 @@ class SimulatedBackend:
         self._lock = threading.Lock()
 
     @classmethod
-    def start(cls, scenario: str | None, scenario_file: str | None, seed: int | None) -> SimulatedBackend:
-        """Check the scenario now (`simulators.SpecError` if invalid), generate it in the
-        background: the server answers the host's first requests meanwhile."""
-        incident = Incident(simulators.resolve_spec(scenario, scenario_file, seed),
-                            "spec" if scenario_file else "preset")
-        threading.Thread(target=_quietly, args=(incident.generate,), daemon=True, name="simulate").start()
-        return cls(incident)
+    def from_args(cls, scenario: str | None, scenario_file: str | None, seed: int | None) -> SimulatedBackend:
+        """The scenario, checked now (`simulators.SpecError` if invalid); see `start`."""
+        return cls(Incident(simulators.resolve_spec(scenario, scenario_file, seed),
+                            "spec" if scenario_file else "preset"))
+
+    def start(self, prepare: Callable[[TelemetryStore], None] | None = None) -> None:
+        """Generate the incident in the background: the server answers the host's first
+        requests meanwhile, and calls that need telemetry wait for it."""
+        threading.Thread(target=_quietly, args=(self._incident.generate, prepare), daemon=True,
+                         name="simulate").start()
 
     # -- switching incidents (tools.scenarios.ScenarioSource) --------------------------
     def presets(self) -> Sequence[str]:
@@ -95,8 +102,8 @@ class SimulatedBackend:
         return self._incident.store
 
 
-def _quietly(generate) -> None:
+def _quietly(generate, prepare) -> None:
     try:
-        generate()
+        generate(prepare)
     except Exception:  # kept by the incident and reported by the first call that needs it
         pass

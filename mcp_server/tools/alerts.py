@@ -11,8 +11,8 @@ from telemetry.timefmt import iso
 
 from ..analysis.health import STATUS_ORDER, assess
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
-                     time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
+                     check_service, paginate, text, time_window, tool, window_model)
 
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
@@ -60,7 +60,7 @@ def tools(state: ServerState) -> list[Tool]:
         severity: Literal["any", "critical", "warning", "info"] = "any",
         service: str | None = None,
         include_resolved: bool = False,
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
         cursor: Cursor = None,

@@ -20,6 +20,8 @@ from guardrails.untrusted_text import sanitize
 from telemetry.backend import BackendError, TelemetryBackend
 from telemetry.timefmt import iso, parse_iso
 
+from ..state import DEFAULT_WINDOW_MINUTES
+
 log = logging.getLogger("aiops_mcp.tools")
 
 HARD_MAX_CHARS = 100_000

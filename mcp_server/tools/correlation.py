@@ -11,7 +11,8 @@ from knowledge import INCIDENT_THRESHOLD
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool, window_model
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window,
+                     tool, window_model)
 
 
 class CandidateItem(Output):
@@ -32,7 +33,7 @@ class CorrelationResult(Output):
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Correlate signals", annotations=READ_ONLY)
     def correlate_signals(
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: Annotated[int, Field(ge=1, le=10)] = 5,
     ) -> CorrelationResult:

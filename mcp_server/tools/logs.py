@@ -13,8 +13,8 @@ from telemetry.records import LEVEL_RANK
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
-                     time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
+                     check_service, paginate, text, time_window, tool, window_model)
 
 Level = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
@@ -82,7 +82,7 @@ def tools(state: ServerState) -> list[Tool]:
         min_level: Level = "WARN",
         contains: Annotated[str | None, Field(max_length=200, description="case-insensitive substring")] = None,
         trace_id: Annotated[str | None, Field(max_length=64)] = None,
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: Annotated[int, Field(ge=1, le=200)] = 6,
         cursor: Cursor = None,
@@ -113,7 +113,7 @@ def tools(state: ServerState) -> list[Tool]:
     def search_error_patterns(
         service: str | None = None,
         min_level: Literal["WARN", "ERROR", "FATAL"] = "ERROR",
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 5,
         cursor: Cursor = None,
@@ -145,7 +145,7 @@ def tools(state: ServerState) -> list[Tool]:
     @tool(title="Log statistics", annotations=READ_ONLY)
     def get_log_statistics(
         service: str | None = None,
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         buckets: Annotated[int, Field(ge=2, le=120)] = 12,
         limit: Annotated[int, Field(ge=1, le=500)] = 10,

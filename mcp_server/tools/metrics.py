@@ -14,8 +14,8 @@ from telemetry.timefmt import iso
 from ..analysis.anomalies import Anomaly
 from ..analysis.metric_kinds import STATIC_METRICS
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_choice, check_service,
-                     paginate, time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
+                     check_choice, check_service, paginate, time_window, tool, window_model)
 
 
 class MetricSummary(Output):
@@ -91,7 +91,7 @@ def tools(state: ServerState) -> list[Tool]:
     def query_metrics(
         service: str,
         metric: str = "all",
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         max_points: Annotated[int, Field(ge=0, le=500)] = 20,
     ) -> MetricsResult:
@@ -130,7 +130,7 @@ def tools(state: ServerState) -> list[Tool]:
     def detect_anomalies(
         service: str | None = None,
         metric: str | None = None,
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3,
         limit: Annotated[int, Field(ge=1, le=200)] = 12,

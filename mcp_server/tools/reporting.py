@@ -13,7 +13,8 @@ from telemetry.timefmt import iso
 from ..analysis import correlation
 from ..analysis import timeline as tl
 from ..state import ServerState
-from .common import READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window, tool, window_model
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window,
+                     tool, window_model)
 
 FIRST_ALERTS_PER_SERVICE = 2
 
@@ -80,7 +81,7 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Generate incident timeline", annotations=READ_ONLY)
     def generate_timeline(
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: Annotated[int, Field(ge=1, le=200)] = 8,
     ) -> TimelineResult:
@@ -102,7 +103,7 @@ def tools(state: ServerState) -> list[Tool]:
         root_cause: Annotated[str | None, Field(max_length=2000, description="what failed and why")] = None,
         fault_type: Annotated[str | None, Field(max_length=60)] = None,
         status: Annotated[str, Field(max_length=40)] = "mitigation proposed",
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
     ) -> ReportResult:
         """Render a Markdown incident report from your findings plus the affected services,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Protocol, runtime_checkable
 
 import anyio
@@ -10,6 +10,8 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
+
+from telemetry.backend import TelemetryBackend
 
 from ..state import ServerState
 from .common import READ_ONLY, Output, tool
@@ -19,7 +21,7 @@ SWITCH = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempoten
 
 
 class PreparedIncident(Protocol):
-    def generate(self) -> None: ...
+    def generate(self, prepare: Callable[[TelemetryBackend], None] | None = None) -> None: ...
 
 
 @runtime_checkable
@@ -66,11 +68,11 @@ def tools(state: ServerState) -> list[Tool]:
             raise ToolError(str(exc)) from None
         # Generated off the event loop; a cancelled call never switches the incident.
         try:
-            await anyio.to_thread.run_sync(incident.generate, abandon_on_cancel=True)
+            await anyio.to_thread.run_sync(incident.generate, state.prepare, abandon_on_cancel=True)
         except Exception as exc:
             raise ToolError(f"scenario generation failed: {type(exc).__name__}: {exc}") from None
         source.switch_to(incident)
-        state.cache.clear()
+        state.cache.keep_only(state.telemetry())
         return status_of(state)
 
     return [list_scenarios, load_scenario]

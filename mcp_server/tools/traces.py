@@ -12,8 +12,8 @@ from telemetry.timefmt import iso
 
 from ..analysis.traces import summarize
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes, check_service, paginate, text,
-                     time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
+                     check_service, paginate, text, time_window, tool, window_model)
 
 MAX_SPANS_PER_TRACE = 40
 MAX_TRACES_WITH_SPANS = 5
@@ -80,7 +80,7 @@ def tools(state: ServerState) -> list[Tool]:
         min_duration_ms: Annotated[float | None, Field(ge=0)] = None,
         trace_id: Annotated[str | None, Field(max_length=64)] = None,
         include_spans: bool = False,
-        window_minutes: WindowMinutes = 60,
+        window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: Annotated[int, Field(ge=1, le=50)] = 2,
         cursor: Cursor = None,
