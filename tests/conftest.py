@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,33 @@ CHAIN_TOPOLOGY = {
 @pytest.fixture
 def chain_topology() -> dict:
     return json.loads(json.dumps(CHAIN_TOPOLOGY))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_server():
+    """A real `aiops-mcp` serving streamable HTTP on a free port (network_partition preset)."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_server.cli", "--transport", "streamable-http",
+                             "--port", str(port), "--scenario", "network_partition"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode()) from None
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/mcp"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

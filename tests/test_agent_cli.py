@@ -50,6 +50,15 @@ def test_unreachable_server_url_fails_cleanly():
     assert "Traceback" not in proc.stderr
 
 
+def test_a_running_server_says_which_scenarios_it_loads(http_server):
+    listed = _cli("scenarios", "--server-url", http_server)
+    assert listed.returncode == 0 and "memory_leak" in listed.stdout and "dns_failure" in listed.stdout
+    unknown = _cli("run", "nope", "--server-url", http_server, "--model", "offline")
+    assert unknown.returncode == 2 and "the server's presets: " in unknown.stderr and "Traceback" not in unknown.stderr
+    switched = _cli("run", "memory_leak", "--server-url", http_server, "--model", "offline", "--quiet")
+    assert switched.returncode == 0 and "order-service (memory_leak" in switched.stdout
+
+
 def test_no_arguments_without_a_terminal_prints_help():
     proc = _cli()
     assert proc.returncode == 2 and "usage: aiops-agent" in proc.stdout

@@ -1,7 +1,6 @@
 """The server over real transports: a stdio subprocess and a streamable-HTTP server."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -65,35 +64,6 @@ async def test_stdio_server_reads_requests_from_a_regular_file(tmp_path):
                               stdin=stdin, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert json.loads(proc.stdout.splitlines()[0])["result"]["serverInfo"]["name"] == "aiops-mcp"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def http_server():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "mcp_server.cli", "--transport", "streamable-http",
-                             "--port", str(port), "--scenario", "network_partition"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()) from None
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/mcp"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 async def test_streamable_http_transport(http_server):
