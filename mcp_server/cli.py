@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     _add_scenario_args(parser)
+    parser.add_argument("--data", metavar="DIR", help="serve the telemetry files in DIR (the export layout)")
+    parser.add_argument("--now", metavar="TIME", help="with --data: serve nothing after TIME (ISO-8601)")
     sub = parser.add_subparsers(dest="command")
     export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")
     _add_scenario_args(export)
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario and args.scenario_file:
         print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
         return 2
+    if args.data or args.now:
+        return _serve_files(args)
     # Start-up builds over a hundred thousand objects that live as long as the server (the
     # SDK's models, above all) and almost no garbage: the collector would spend about a tenth
     # of the start-up tracing them again and again. `serve` turns it back on, with every
@@ -55,6 +59,22 @@ def main(argv: list[str] | None = None) -> int:
     from .server import serve
 
     return serve(args, backend, worker)
+
+
+def _serve_files(args: argparse.Namespace) -> int:
+    from .backends.files import backend_from_data
+
+    if not args.data or args.scenario or args.scenario_file:
+        print("aiops-mcp: --now needs --data, and --data serves files instead of a scenario", file=sys.stderr)
+        return 2
+    try:
+        backend = backend_from_data(args.data, args.now)
+    except ValueError as exc:
+        print(f"aiops-mcp: {exc}", file=sys.stderr)
+        return 2
+    from .server import serve
+
+    return serve(args, backend)
 
 
 def _export(args: argparse.Namespace) -> int:
