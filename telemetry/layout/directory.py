@@ -8,6 +8,7 @@ from pathlib import Path
 from telemetry.backend import TelemetryBackend
 from telemetry.records import ServiceInfo
 from telemetry.store import TelemetryStore
+from telemetry.timefmt import iso
 
 from . import files as names
 from .alerts import alertmanager_alert, read_alerts, write_rules
@@ -78,7 +79,7 @@ def load_directory(path: str | Path, now: float | None = None) -> TelemetryStore
     if start is None or end is None:
         raise LayoutError(f"{root}: no timestamps in the telemetry files and no time range in {names.TOPOLOGY}")
     if end < start:
-        raise LayoutError(f"{root}: now ({end:.0f}) is before the first telemetry ({start:.0f})")
+        raise LayoutError(f"{root}: now ({iso(end)}) is before the first telemetry ({iso(start)})")
     if not services:
         services = _services_from_data(series, logs, spans, alerts, deployments)
     return TelemetryStore(name="files", service_infos=services, start=start, end=end, log_records=logs,

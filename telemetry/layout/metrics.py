@@ -44,13 +44,13 @@ def write_openmetrics(store: TelemetryBackend, path: Path,
             blocks = []
             unit = None
             for name in names:
-                labels = name[len(family) + 1:-1] if "{" in name else ""
+                labels = "," + name[len(family) + 1:-1] if "{" in name else ""
                 for service in services:
                     series = store.metric(service, name, start, end + 1)
                     if series is None:
                         continue
                     unit = series.unit if unit is None else unit
-                    blocks.append((f'{family}{{service="{_escape(service)}"{"," + labels if labels else ""}}} ', series))
+                    blocks.append((f'{family}{{service="{_escape(service)}"{labels}}} ', series))
             unit, help_text = help_texts.get(family, (unit or "", family))
             fh.write(f"# HELP {head} {help_text} ({unit})\n" if unit or family in help_texts
                      else f"# HELP {head} {help_text}\n")
