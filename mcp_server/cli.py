@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")
     _add_scenario_args(export)
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    from importers.cli import add_import_command
+
+    add_import_command(sub)
     return parser
 
 
@@ -38,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "export":
         return _export(args)
+    if args.command == "import":
+        return args.run_import(args)
     if args.scenario and args.scenario_file:
         print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
         return 2
