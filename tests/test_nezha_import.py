@@ -52,8 +52,9 @@ def _extract_sample(archive: Path, day: str, inject_time: str, dest: Path) -> Pa
 
     def wanted(name: str) -> bool:
         rest = name.removeprefix(prefix)
+        fault_minute = rest.startswith(("log/", "trace/")) and rest.split("/")[1][:5] in minutes
         return name.startswith(prefix) and (rest.startswith("metric/") or rest.endswith("fault_list.json")
-                                             or (rest.startswith(("log/", "trace/")) and rest.split("/")[1][:5] in minutes))
+                                             or fault_minute)
 
     with tarfile.open(archive, "r|xz") as tar:
         for member in tar:

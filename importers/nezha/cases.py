@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from bisect import bisect_right
 import re
 import shutil
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
