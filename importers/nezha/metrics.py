@@ -2,10 +2,10 @@
 
 Pod files (`<pod>_metric.csv`) are renamed to the project's metric names where the column is
 the same quantity (latency seconds -> `latency_p90_ms`, ...), and otherwise keep their own
-name in snake case with the unit as suffix. Pods of one service are aggregated per minute
-(`AGGREGATIONS`). OnlineBoutique's per-edge latency files (`source_50.csv`,
-`destination_50.csv`) become `edge_latency_p50_ms` series with caller, callee and reporter
-labels; `front_service.csv` becomes `entry_*` series of the system's entry service.
+name in snake case with the unit as suffix. Pods of one service are aggregated per minute as
+`POD_COLUMNS` says (other columns: the mean). OnlineBoutique's per-edge latency files
+(`source_50.csv`, `destination_50.csv`) become `edge_latency_p50_ms` series with caller, callee
+and reporter labels; `front_service.csv` becomes `entry_*` series of the system's entry service.
 
 An idle minute (the pod served no request) has an empty latency: the series then has
 `request_rate` 0 and no latency sample, whereas a minute that was not scraped has neither.
@@ -25,26 +25,26 @@ from telemetry.records import MetricSeries
 
 from .source import service_of
 
-# dataset column -> (metric name, unit, how pods of one service combine)
-POD_COLUMNS: dict[str, tuple[str, str, str]] = {
-    "CpuUsage(m)": ("cpu_usage_millicores", "millicores", "sum"),
-    "CpuUsageRate(%)": ("cpu_percent", "percent", "max"),  # of the pod's CPU limit (saturates at 100)
-    "MemoryUsage(Mi)": ("memory_usage_mib", "MiB", "sum"),
-    "MemoryUsageRate(%)": ("memory_percent", "percent", "max"),  # of the pod's memory limit
-    "SyscallRead": ("syscall_read", "calls", "sum"),
-    "SyscallWrite": ("syscall_write", "calls", "sum"),
-    "NetworkReceiveBytes": ("network_receive_bytes", "bytes", "sum"),
-    "NetworkTransmitBytes": ("network_transmit_bytes", "bytes", "sum"),
-    "PodClientLatencyP90(s)": ("client_latency_p90_ms", "ms", "weighted"),
-    "PodServerLatencyP90(s)": ("latency_p90_ms", "ms", "weighted"),
-    "PodClientLatencyP95(s)": ("client_latency_p95_ms", "ms", "weighted"),
-    "PodServerLatencyP95(s)": ("latency_p95_ms", "ms", "weighted"),
-    "PodClientLatencyP99(s)": ("client_latency_p99_ms", "ms", "weighted"),
-    "PodServerLatencyP99(s)": ("latency_p99_ms", "ms", "weighted"),
-    "PodWorkload(Ops)": ("request_rate", "req/s", "sum"),
-    "NodeCpuUsageRate(%)": ("node_cpu_usage_rate_percent", "percent", "max"),
-    "NodeMemoryUsageRate(%)": ("node_memory_usage_rate_percent", "percent", "max"),
-    "NodeNetworkReceiveBytes": ("node_network_receive_bytes", "bytes", "max"),
+# dataset column -> (metric name, how the pods of one service combine); units are in HELP
+POD_COLUMNS: dict[str, tuple[str, str]] = {
+    "CpuUsage(m)": ("cpu_usage_millicores", "sum"),
+    "CpuUsageRate(%)": ("cpu_percent", "max"),  # of the pod's CPU limit: saturates at 100 under CPU faults
+    "MemoryUsage(Mi)": ("memory_usage_mib", "sum"),
+    "MemoryUsageRate(%)": ("memory_percent", "max"),  # of the pod's memory limit
+    "SyscallRead": ("syscall_read", "sum"),
+    "SyscallWrite": ("syscall_write", "sum"),
+    "NetworkReceiveBytes": ("network_receive_bytes", "sum"),
+    "NetworkTransmitBytes": ("network_transmit_bytes", "sum"),
+    "PodClientLatencyP90(s)": ("client_latency_p90_ms", "weighted"),
+    "PodServerLatencyP90(s)": ("latency_p90_ms", "weighted"),
+    "PodClientLatencyP95(s)": ("client_latency_p95_ms", "weighted"),
+    "PodServerLatencyP95(s)": ("latency_p95_ms", "weighted"),
+    "PodClientLatencyP99(s)": ("client_latency_p99_ms", "weighted"),
+    "PodServerLatencyP99(s)": ("latency_p99_ms", "weighted"),
+    "PodWorkload(Ops)": ("request_rate", "sum"),
+    "NodeCpuUsageRate(%)": ("node_cpu_usage_rate_percent", "max"),
+    "NodeMemoryUsageRate(%)": ("node_memory_usage_rate_percent", "max"),
+    "NodeNetworkReceiveBytes": ("node_network_receive_bytes", "max"),
 }
 # Never informative: PodSuccessRate(%) is 0 in every row of every pod.
 DROPPED_COLUMNS = {"PodSuccessRate(%)"}
@@ -168,9 +168,9 @@ def _pod_values(rows: list[tuple[float, dict]], grid: MinuteGrid) -> dict[str, d
         for column, text in row.items():
             if column in _TIME_COLUMNS or column in DROPPED_COLUMNS or column is None:
                 continue
-            name, unit, _ = POD_COLUMNS.get(column) or (*snake_name(column), "mean")
+            name = POD_COLUMNS[column][0] if column in POD_COLUMNS else snake_name(column)[0]
             value = _number(text)
-            if unit == "ms" and column.endswith("(s)"):
+            if name.endswith("_ms") and column.endswith("(s)"):
                 value *= 1000.0
             values[name][k] = value  # a repeated minute: the later row wins
     return values
@@ -178,7 +178,7 @@ def _pod_values(rows: list[tuple[float, dict]], grid: MinuteGrid) -> dict[str, d
 
 def _aggregate(per_pod: dict[str, dict[str, dict[int, float]]], grid: MinuteGrid
                ) -> dict[tuple[str, str], MetricSeries]:
-    how = {name: combine for name, _, combine in POD_COLUMNS.values()}
+    how = dict(POD_COLUMNS.values())
     pods_of: dict[str, list[str]] = defaultdict(list)
     for pod in per_pod:
         pods_of[service_of(pod)].append(pod)
@@ -195,13 +195,13 @@ def _aggregate(per_pod: dict[str, dict[str, dict[int, float]]], grid: MinuteGrid
                 minutes = sorted({k for column in columns for k in column})
                 merged = {k: _combine(combine, [(c[k], w.get(k, 0.0)) for c, w in zip(columns, weights) if k in c])
                           for k in minutes}
-            unit = HELP.get(name, (snake_unit(name),))[0]
-            out[(service, name)] = _series(service, name, unit, merged, grid)
+            out[(service, name)] = _series(service, name, _unit(name), merged, grid)
     return out
 
 
-def snake_unit(name: str) -> str:
-    return name.rsplit("_", 1)[-1] if "_" in name else ""
+def _unit(name: str) -> str:
+    """The unit of a known metric, else the suffix its snake-case name ends with."""
+    return HELP[name][0] if name in HELP else name.rsplit("_", 1)[-1] if "_" in name else ""
 
 
 def _combine(how: str, values: list[tuple[float, float]]) -> float:
@@ -281,5 +281,5 @@ def _read_front(path: Path, grid: MinuteGrid, services: set[str], entry: str | N
         # A success rate of 0 in every minute while requests are timed is not a measurement.
         if not present or (name.startswith("entry_success") and not any(present)):
             continue
-        out[(service, name)] = _series(service, name, HELP.get(name, (snake_unit(name),))[0], values, grid)
+        out[(service, name)] = _series(service, name, _unit(name), values, grid)
     return out

@@ -66,7 +66,6 @@ class FilesBackend:
 
     def status(self) -> BackendStatus:
         status = self.store.status()
-        status.backend = self.name
         status.detail = f"telemetry files, incident {self.incident_id}"
         return status
 

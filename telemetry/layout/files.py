@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from telemetry.timefmt import parse_iso
+
 METRICS = "metrics.om"
 ALERTS = "alerts.json"
 LOGS = "logs.jsonl"
@@ -46,8 +48,6 @@ def expect(condition: bool, where: str, message: str) -> None:
 
 def parse_time(value, where: str) -> float:
     """ISO-8601 text or epoch seconds."""
-    from telemetry.timefmt import parse_iso
-
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
