@@ -22,10 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     _add_scenario_args(parser)
+    parser.add_argument("--data", metavar="DIR", help="serve the telemetry files in DIR (the export layout)")
+    parser.add_argument("--now", metavar="TIME", help="with --data: serve nothing after TIME (ISO-8601)")
     sub = parser.add_subparsers(dest="command")
     export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")
     _add_scenario_args(export)
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    from importers.cli import add_import_command
+
+    add_import_command(sub)
     return parser
 
 
@@ -33,21 +38,31 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "export":
         return _export(args)
-    if args.scenario and args.scenario_file:
-        print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
-        return 2
-    from simulators import SpecError
-
-    from .backends.simulated import SimulatedBackend
-
+    if args.command == "import":
+        return args.run_import(args)
     try:
-        backend = SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed)
-    except SpecError as exc:
+        backend = _backend(args)
+    except ValueError as exc:  # SpecError is one
         print(f"aiops-mcp: {exc}", file=sys.stderr)
         return 2
     from .server import serve
 
     return serve(args, backend)
+
+
+def _backend(args: argparse.Namespace):
+    """The telemetry to serve: exported files (`--data`), or a simulated scenario."""
+    if args.scenario and args.scenario_file:
+        raise ValueError("give --scenario or --scenario-file, not both")
+    if args.data or args.now:
+        if not args.data or args.scenario or args.scenario_file:
+            raise ValueError("--now needs --data, and --data serves files instead of a scenario")
+        from .backends.files import backend_from_data
+
+        return backend_from_data(args.data, args.now)
+    from .backends.simulated import SimulatedBackend
+
+    return SimulatedBackend.from_args(args.scenario, args.scenario_file, args.seed)
 
 
 def _export(args: argparse.Namespace) -> int:

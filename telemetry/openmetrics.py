@@ -1,5 +1,6 @@
 """A small OpenMetrics / Prometheus text parser: enough for exported and scraped gauges,
-counters and their labels. Used by the files backend and by round-trip tests."""
+counters, their labels and their metadata (TYPE, HELP, UNIT). Used by the files layout's
+reader and by round-trip tests."""
 
 from __future__ import annotations
 
@@ -29,8 +30,24 @@ class Sample:
         return dict(self.labels).get(key)
 
 
+@dataclass(slots=True)
+class Family:
+    """A metric family's metadata lines."""
+
+    type: str = ""
+    help: str = ""
+    unit: str = ""
+
+
 def parse(lines: Iterable[str]) -> Iterator[Sample]:
     """Yield samples; `# TYPE/HELP/UNIT` lines are skipped, `# EOF` ends the stream."""
+    for _, sample in parse_numbered(lines):
+        yield sample
+
+
+def parse_numbered(lines: Iterable[str], families: dict[str, Family] | None = None
+                   ) -> Iterator[tuple[int, Sample]]:
+    """(line number, sample) pairs; with `families`, the metadata lines fill it by family name."""
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line:
@@ -38,6 +55,11 @@ def parse(lines: Iterable[str]) -> Iterator[Sample]:
         if line.startswith("#"):
             if line == "# EOF":
                 return
+            parts = line.split(None, 3)
+            if families is not None and len(parts) >= 3 and parts[1] in ("TYPE", "HELP", "UNIT"):
+                family = families.setdefault(parts[2], Family())
+                text = parts[3] if len(parts) > 3 else ""
+                setattr(family, parts[1].lower(), text.replace("\\n", "\n").replace("\\\\", "\\"))
             continue
         m = _SAMPLE.match(line)
         if not m:
@@ -51,7 +73,7 @@ def parse(lines: Iterable[str]) -> Iterator[Sample]:
             ts = float(m.group("ts")) if m.group("ts") else None
         except ValueError:
             raise OpenMetricsError(f"line {number}: bad number in {line[:80]!r}") from None
-        yield Sample(m.group("name"), labels, value, ts)
+        yield number, Sample(m.group("name"), labels, value, ts)
 
 
 def _float(text: str) -> float:

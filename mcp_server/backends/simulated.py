@@ -11,6 +11,8 @@ import simulators
 from telemetry.backend import BackendError
 from telemetry.store import TelemetryStore
 
+from . import in_background
+
 
 class Incident:
     """One scenario: checked when made, generated once (`generate`, on any thread)."""
@@ -66,8 +68,7 @@ class SimulatedBackend:
     def start(self, prepare: Callable[[TelemetryStore], None] | None = None) -> None:
         """Generate the incident in the background: the server answers the host's first
         requests meanwhile, and calls that need telemetry wait for it."""
-        threading.Thread(target=_quietly, args=(self._incident.generate, prepare), daemon=True,
-                         name="simulate").start()
+        in_background(self._incident.generate, prepare)
 
     # -- switching incidents (tools.scenarios.ScenarioSource) --------------------------
     def presets(self) -> Sequence[str]:
@@ -100,10 +101,3 @@ class SimulatedBackend:
         """The loaded incident's telemetry: one call reads one incident even if another is
         loaded meanwhile."""
         return self._incident.store
-
-
-def _quietly(generate, prepare) -> None:
-    try:
-        generate(prepare)
-    except Exception:  # kept by the incident and reported by the first call that needs it
-        pass
