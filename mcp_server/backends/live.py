@@ -1,0 +1,343 @@
+"""`LiveBackend`: the configured systems composed into one `TelemetryBackend`.
+
+A thin, stateless query layer: every call becomes a few bounded queries (a time range, a
+step, a limit), answered by the engines themselves. What it keeps is short-lived
+(`cache_seconds`): the services, the data's time range, the rules and which templates
+answer, asked by nearly every tool call; and a metric's recent answer for all services,
+since the analysis asks for it one service at a time.
+
+A signal with no system configured answers empty; a configured system that fails raises
+`BackendError` for its own signal only.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from telemetry.backend import BackendError, BackendStatus
+from telemetry.records import Alert, Deployment, LogRecord, MetricSeries, ServiceInfo, Span
+from telemetry.timefmt import parse_iso
+
+from .alertmanager import Alertmanager, make_alert
+from .config import LiveConfig
+from .http import HttpClient
+from .jaeger import Jaeger
+from .kubernetes import Kubernetes
+from .loki import Loki
+from .presets import METRIC_UNITS
+from .prometheus import Prometheus, Rules, index_rules
+from .tempo import Tempo
+
+
+class _Memo:
+    """Values computed recently, for `ttl` seconds; failures are not remembered."""
+
+    def __init__(self, ttl: float, size: int = 64) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._items[key] = (now + self.ttl, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+class LiveBackend:
+    name = "live"
+
+    def __init__(self, config: LiveConfig) -> None:
+        self.config = config
+        label = config.service_label
+        self.prometheus = Prometheus(config.prometheus, label) if config.prometheus else None
+        self.alertmanager = Alertmanager(config.alertmanager) if config.alertmanager else None
+        self.loki = Loki(config.loki) if config.loki else None
+        self.tempo = Tempo(config.tempo) if config.tempo else None
+        self.jaeger = Jaeger(config.jaeger) if config.jaeger else None
+        self.kubernetes = Kubernetes(config.kubernetes) if config.kubernetes else None
+        self._memo = _Memo(config.cache_seconds)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def clients(self) -> dict[str, HttpClient]:
+        """The HTTP client of each configured system, by signal."""
+        systems = {"metrics": self.prometheus, "alerts": self.alertmanager, "logs": self.loki,
+                   "traces": self.tempo or self.jaeger, "changes": self.kubernetes}
+        return {signal: system.http for signal, system in systems.items() if system is not None}
+
+    def close(self) -> None:
+        for client in self.clients().values():
+            client.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+
+    def gather(self, tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Run independent queries side by side; each answer or its `BackendError`."""
+        if len(tasks) <= 1:
+            return {key: _attempt(fn) for key, fn in tasks.items()}
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="live-backend")
+        futures = {key: self._pool.submit(_attempt, fn) for key, fn in tasks.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+    # -- services and time --------------------------------------------------------------
+    def services(self) -> Sequence[ServiceInfo]:
+        return self._memo.get("services", self._discover_services)
+
+    def _discover_services(self) -> list[ServiceInfo]:
+        cfg = self.config
+        now = time.time()
+        traces = self.tempo or self.jaeger
+        tasks: dict[str, Callable[[], Any]] = {}
+        if self.prometheus:
+            tasks["metrics"] = lambda: self.prometheus.services(now - cfg.history, now)
+        if traces:
+            tasks["traces"] = traces.services
+        if self.kubernetes:
+            tasks["replicas"] = self.kubernetes.replicas
+        found = self.gather(tasks)
+        answers = {k: v for k, v in found.items() if not isinstance(v, BackendError)}
+        names = set(answers.get("metrics", ())) | set(answers.get("traces", ()))
+        names |= set(cfg.depends_on) | {s for deps in cfg.depends_on.values() for s in deps}
+        replicas = answers.get("replicas", {})
+        if not names and self.loki:
+            found["logs"] = _attempt(lambda: self.loki.services(now - cfg.history, now))
+            names = set() if isinstance(found["logs"], BackendError) else set(found["logs"])
+        if not names:
+            names = set(replicas)
+        errors = [v for v in found.values() if isinstance(v, BackendError)]
+        if not names and errors:  # nobody answered: say why
+            raise errors[0]
+        edges = self._edges(names, now)
+        return [ServiceInfo(name, cfg.kinds.get(name, "service"), tuple(sorted(edges.get(name, ()))),
+                            replicas.get(name, 1)) for name in sorted(names)]
+
+    def _edges(self, names: set[str], now: float) -> dict[str, set[str]]:
+        """Who calls whom: configured, else the traces backend's service graph."""
+        if self.config.depends_on:
+            return {s: set(deps) for s, deps in self.config.depends_on.items()}
+        pairs: list[tuple[str, str]] = []
+        try:
+            if self.jaeger:
+                pairs = self.jaeger.dependencies(now, self.config.history)
+            elif self.prometheus and self.prometheus.config.service_graph:
+                pairs = self.prometheus.service_graph(self.time_range()[1])
+        except BackendError:
+            pairs = []  # the services stand without their edges
+        edges: dict[str, set[str]] = {}
+        for caller, callee in pairs:
+            if caller in names and callee in names and caller != callee:
+                edges.setdefault(caller, set()).add(callee)
+        return edges
+
+    def time_range(self) -> tuple[float, float]:
+        """From the first to just past the last heartbeat sample in Prometheus (windows are
+        half-open); without Prometheus, or while it is down, the history up to now."""
+        now = time.time()
+        fallback = (now - self.config.history, now)
+        if self.prometheus is None:
+            return fallback
+        try:
+            found = self._memo.get("time_range", lambda: self.prometheus.data_range(self.config.history))
+        except BackendError:
+            return fallback
+        if found is None:
+            return fallback
+        first, last = found
+        return first, min(now, last + self.prometheus.config.step)
+
+    # -- alerts -----------------------------------------------------------------------
+    def alerts(self, start: float, end: float) -> Sequence[Alert]:
+        """Firing now: Alertmanager's (else Prometheus' own); resolved: runs of `ALERTS`. The
+        rules say what each alert compared. Without the history or the rules, the alerts
+        firing now still answer."""
+        label = self.config.service_label
+        rules = _attempt(self._rules) if self.prometheus else None
+        rules = None if isinstance(rules, BackendError) else rules
+        tasks: dict[str, Callable[[], Any]] = {}
+        if self.alertmanager:
+            tasks["active"] = lambda: self.alertmanager.firing(label)
+        elif self.prometheus:
+            tasks["active"] = lambda: self._prometheus_firing(rules)
+        if self.prometheus and rules is not None:
+            last = self.time_range()[1]
+            tasks["history"] = lambda: self.prometheus.alert_history(start, max(end, last), rules.interval)
+        found = self.gather(tasks)
+        if isinstance(found.get("active"), BackendError):
+            raise found["active"]
+        active: list[Alert] = found.get("active", [])
+        history = found.get("history")
+        firing_keys = {_key(a) for a in active}
+        out = [a for a in active if a.starts_at < end]
+        for run in history if isinstance(history, list) else []:
+            alert = make_alert(run.labels, {}, run.start, run.end, label)
+            if run.end is None and _key(alert) in firing_keys:
+                continue
+            if alert.starts_at < end and (alert.ends_at is None or alert.ends_at > start):
+                out.append(alert)
+        for alert in out if rules is not None else []:
+            if (found_rule := rules.find(alert.name, alert.service)) is not None:
+                rule, compared = found_rule
+                alert.metric, alert.op, alert.threshold = compared.metric, compared.op, compared.threshold
+                alert.description = alert.description or str(rule.get("query", ""))
+        out.sort(key=lambda a: (a.starts_at, a.service, a.name))
+        return out
+
+    def _rules(self) -> Rules:
+        known = set(METRIC_UNITS) | set(self.prometheus.config.metrics)
+        return self._memo.get("rules", lambda: index_rules(self.prometheus.rule_groups(), self.config.service_label,
+                                                           known))
+
+    def _prometheus_firing(self, rules: Rules | None) -> list[Alert]:
+        """Prometheus' own firing alerts; they fire `for` the rule's duration after activeAt."""
+        out = []
+        for item in self.prometheus.alerts():
+            if item.get("state") != "firing":
+                continue
+            labels = item.get("labels") or {}
+            alert = make_alert(labels, item.get("annotations") or {}, 0.0, None, self.config.service_label,
+                               value=_float(item.get("value")))
+            found = rules.find(alert.name, alert.service) if rules is not None else None
+            pending = _float(found[0].get("duration")) if found else 0.0
+            try:
+                alert.starts_at = parse_iso(str(item["activeAt"])) + (0.0 if math.isnan(pending) else pending)
+            except (KeyError, ValueError):
+                raise self.prometheus.http.error("/api/v1/alerts", "answered with an alert without activeAt") from None
+            out.append(alert)
+        return out
+
+    # -- logs ---------------------------------------------------------------------------
+    def logs(self, start: float, end: float, service: str | None = None, *,
+             levels: Collection[str] | None = None, contains: str | None = None, trace_id: str | None = None,
+             limit: int | None = None) -> Sequence[LogRecord]:
+        """At most `max_log_lines` lines, the newest, whatever `limit` asks."""
+        if self.loki is None:
+            return []
+        cap = self.config.max_log_lines
+        return self.loki.logs(start, end, service, levels, contains, trace_id, min(limit or cap, cap))
+
+    def log_counts(self, start: float, end: float, step: float,
+                   service: str | None = None) -> dict[tuple[str, str], list[int]]:
+        if self.loki is None:
+            return {}
+        return self.loki.log_counts(start, end, step, service)
+
+    # -- metrics ------------------------------------------------------------------------
+    def _templates(self) -> dict:
+        if self.prometheus is None:
+            return {}
+        now = time.time()
+        return self._memo.get("templates", lambda: self.prometheus.detect_templates(now - self.config.history, now))
+
+    def metric_names(self) -> Sequence[str]:
+        return sorted(self._templates())
+
+    def metric_by_service(self, name: str, start: float, end: float) -> dict[str, MetricSeries]:
+        template = self._templates().get(name)
+        if template is None:
+            return {}
+
+        def fetch() -> dict[str, MetricSeries]:
+            found = self.prometheus.metric_by_service(name, template, start, end)
+            known = {s.name for s in self.services()}
+            return {service: series for service, series in found.items() if service in known}
+
+        return self._memo.get(("metric", name, start, end), fetch)
+
+    def metric(self, service: str, name: str, start: float, end: float) -> MetricSeries | None:
+        # The analysis asks service by service: one query answers them all.
+        return self.metric_by_service(name, start, end).get(service)
+
+    # -- traces -------------------------------------------------------------------------
+    def spans(self, start: float, end: float, service: str | None = None, *,
+              limit_traces: int | None = None) -> Sequence[Span]:
+        """At most `max_traces` whole traces (Tempo: at most `max_trace_fetches`)."""
+        cap = self.config.max_traces
+        limit = min(limit_traces or cap, cap)
+        if self.tempo is not None:
+            spans = self.tempo.spans(start, end, service, limit)
+        elif self.jaeger is not None:
+            roots = [] if service is not None else self._memo.get("roots", lambda: self.jaeger.roots(
+                time.time(), self.config.history, [s.name for s in self.services()]))
+            spans = self.jaeger.spans(start, end, service, limit, roots)
+        else:
+            return []
+        spans.sort(key=lambda s: s.start)
+        return spans
+
+    def trace(self, trace_id: str) -> Sequence[Span]:
+        traces = self.tempo or self.jaeger
+        return traces.trace(trace_id) if traces is not None else []
+
+    # -- changes ------------------------------------------------------------------------
+    def deployments(self, start: float, end: float) -> Sequence[Deployment]:
+        return self.kubernetes.changes(start, end) if self.kubernetes is not None else []
+
+    # -- status -------------------------------------------------------------------------
+    def status(self) -> BackendStatus:
+        """Whether each configured system answers; `reachable` only if all of them do."""
+        probes: dict[str, Callable[[], Any]] = {}
+        if self.prometheus:
+            probes["Prometheus"] = self.prometheus.buildinfo
+        if self.alertmanager:
+            probes["Alertmanager"] = self.alertmanager.status
+        if self.loki:
+            probes["Loki"] = lambda: self.loki.labels(time.time() - 3600, time.time())
+        if self.tempo:
+            probes["Tempo"] = self.tempo.services
+        if self.jaeger:
+            probes["Jaeger"] = self.jaeger.services
+        if self.kubernetes:
+            probes["Kubernetes"] = self.kubernetes.version
+        found = self.gather(probes)
+        notes = []
+        for signal, system in self.config.signals().items():
+            if system is None:
+                notes.append(f"{signal}: not configured")
+            elif isinstance(found.get(system), BackendError):
+                notes.append(f"{signal}: {found[system]}")
+            else:
+                notes.append(f"{signal}: {system} answers")
+        reachable = not any(isinstance(v, BackendError) for v in found.values())
+        start, end = self.time_range()
+        counts = {}
+        try:
+            counts["services"] = len(self.services())
+            counts["metrics"] = len(self.metric_names())
+        except BackendError as exc:
+            notes.append(f"services: {exc}")
+        return BackendStatus(self.name, reachable, start, end, counts, "; ".join(notes))
+
+
+def _attempt(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except BackendError as exc:
+        return exc
+
+
+def _key(alert: Alert) -> tuple[str, str, str]:
+    return alert.name, alert.service, alert.severity
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
