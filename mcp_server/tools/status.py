@@ -54,13 +54,18 @@ def register(server: ToolCollector, state: ServerState) -> None:
         how much data it holds and which metrics exist."""
         return status_of(state)
 
-    if not hasattr(state.backend, "load"):
-        return
+    # Registered whatever the backend, so that every server lists the same tools (the
+    # tool registry caches the listing); on a live stack they say so.
+    def simulator_only() -> None:
+        if not hasattr(state.backend, "load"):
+            raise ToolError(f"this server reads a live stack ({getattr(state.backend, 'name', 'live')} backend); "
+                            "scenarios exist only on the simulator")
 
     @server.tool(title="List scenarios", annotations=READ_ONLY)
     @tool_body
     def list_scenarios() -> ScenariosResult:
         """Simulator only: the preset incidents and fault types that can be loaded."""
+        simulator_only()
         from simulators import FAULT_TYPES, PRESET_NAMES
 
         return ScenariosResult(presets=list(PRESET_NAMES), fault_types=list(FAULT_TYPES),
@@ -75,6 +80,7 @@ def register(server: ToolCollector, state: ServerState) -> None:
     ) -> StatusResult:
         """Simulator only: switch to another incident (a preset or a full spec) without
         restarting the server. Recorded proposals stay with their own incident."""
+        simulator_only()
         from simulators import SpecError, parse_spec, preset_spec
 
         if (preset is None) == (spec is None):
