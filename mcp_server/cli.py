@@ -24,8 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--config", metavar="FILE", help="live stack configuration, TOML (docs/backends.md)")
     _add_scenario_args(parser)
     sub = parser.add_subparsers(dest="command")
+    check = sub.add_parser("check", help="check the configured live stack: does each backend answer, with what")
+    check.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="live stack configuration")
     export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")
     _add_scenario_args(export)
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -36,9 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "export":
         return _export(args)
+    if args.command == "check":
+        from .backends.check import main as check
+
+        return check(args)
     if args.scenario and args.scenario_file:
         print("aiops-mcp: give --scenario or --scenario-file, not both", file=sys.stderr)
         return 2
+    from .backends import select
+
+    live = select(args)  # a configured stack; None: the simulator
+    if live is not None:
+        from .server import serve
+
+        return serve(args, live)
     # Start-up builds over a hundred thousand objects that live as long as the server (the
     # SDK's models, above all) and almost no garbage: the collector would spend about a tenth
     # of the start-up tracing them again and again. `serve` turns it back on, with every
