@@ -46,14 +46,12 @@ class Alertmanager:
         out = []
         now = time.time()
         for item in self.alerts():
-            try:
-                starts = parse_iso(str(item["startsAt"]))
+            with self.http.reading("/api/v2/alerts", "a malformed alert"):
                 ends = parse_iso(str(item["endsAt"])) if item.get("endsAt") else None
-            except (KeyError, ValueError):
-                raise self.http.error("/api/v2/alerts", "answered with an alert without valid times") from None
-            if ends is not None and ends <= now:  # resolved, kept until garbage-collected
-                continue
-            out.append(make_alert(item["labels"], item.get("annotations") or {}, starts, None, service_label))
+                if ends is not None and ends <= now:  # resolved, kept until garbage-collected
+                    continue
+                out.append(make_alert(item["labels"], item.get("annotations") or {}, parse_iso(str(item["startsAt"])),
+                                      None, service_label))
         return out
 
 

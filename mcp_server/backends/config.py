@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -383,6 +383,7 @@ def _kubernetes(section: _Section, timeout: float) -> KubernetesConfig:
     from . import kubeconfig
 
     timeout = section.duration("timeout_seconds", timeout)
+    max_bytes = int(section.number("max_response_mb", DEFAULT_MAX_BYTES / 2**20) * 2**20)
     in_cluster = section.boolean("in_cluster", False)
     path = section.string("kubeconfig")
     context = section.string("context")
@@ -400,6 +401,7 @@ def _kubernetes(section: _Section, timeout: float) -> KubernetesConfig:
     except kubeconfig.KubeconfigError as exc:
         key = "in_cluster" if in_cluster else "kubeconfig"
         raise section.fail(key, str(exc)) from None
+    endpoint = replace(endpoint, max_bytes=max_bytes)
     if "*" in namespaces:
         namespaces = ()
     elif not namespaces:

@@ -8,14 +8,12 @@ running the simulator never pays for it.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import shutil
-import ssl
-import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -144,6 +142,14 @@ class HttpClient:
                 client = self._client
         return client
 
+    @contextmanager
+    def reading(self, path: str, what: str) -> Iterator[None]:
+        """Read a parsed answer: any surprise in its shape becomes "answered with `what`"."""
+        try:
+            yield
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            raise self.error(path, f"answered with {what}") from None
+
     # -- messages -----------------------------------------------------------------
     def error(self, path: str, what: str) -> BackendError:
         """A `BackendError` naming the system, the URL and `what` went wrong."""
@@ -220,7 +226,9 @@ def _new_client(ep: Endpoint):
                          limits=httpx2.Limits(max_connections=8, max_keepalive_connections=4))
 
 
-def ssl_context(ep: Endpoint) -> ssl.SSLContext:
+def ssl_context(ep: Endpoint):
+    import ssl
+
     if ep.insecure:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
@@ -240,6 +248,10 @@ def ssl_context(ep: Endpoint) -> ssl.SSLContext:
 def _private_files(cert_pem: str, key_pem: str) -> tuple[str, str]:
     """`ssl` loads a client certificate only from files: write inline PEM (a kubeconfig's
     `client-certificate-data`) to a private directory removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
     folder = tempfile.mkdtemp(prefix="aiops-mcp-tls-")
     atexit.register(shutil.rmtree, folder, True)
     paths = []

@@ -33,14 +33,14 @@ class Jaeger:
             first = doc["errors"][0] if isinstance(doc["errors"], list) else doc["errors"]
             message = first.get("msg", first) if isinstance(first, dict) else first
             raise self.http.error(path, f"answered with an error: {message}")
-        return doc["data"] or []
+        data = doc["data"] or []
+        if not isinstance(data, list):
+            raise self.http.error(path, "answered with data that is not a list")
+        return data
 
     # -- the HTTP API ---------------------------------------------------------------
     def services(self) -> list[str]:
-        data = self._data("/api/services")
-        if not isinstance(data, list):
-            raise self.http.error("/api/services", "answered with a malformed service list")
-        return [str(s) for s in data]
+        return [str(s) for s in self._data("/api/services")]
 
     def operations(self, service: str) -> list[str]:
         return [str(op) for op in self._data(f"/api/services/{service}/operations")]
@@ -51,10 +51,8 @@ class Jaeger:
 
     def dependencies(self, end: float, lookback: float) -> list[tuple[str, str]]:
         data = self._data("/api/dependencies", {"endTs": str(int(end * 1000)), "lookback": str(int(lookback * 1000))})
-        try:
+        with self.http.reading("/api/dependencies", "malformed dependency links"):
             return [(str(d["parent"]), str(d["child"])) for d in data if d["parent"] != d["child"]]
-        except (KeyError, TypeError):
-            raise self.http.error("/api/dependencies", "answered with malformed dependency links") from None
 
     # -- what the backend asks --------------------------------------------------------
     def trace(self, trace_id: str) -> list[Span]:
@@ -85,10 +83,8 @@ class Jaeger:
         return list(traces.items())
 
     def _spans(self, traces: list, path: str) -> list[Span]:
-        try:
+        with self.http.reading(path, "a malformed trace"):
             return [span for trace in traces for span in spans_from_jaeger(trace)]
-        except (KeyError, TypeError, ValueError):
-            raise self.http.error(path, "answered with a malformed trace") from None
 
 
 def spans_from_jaeger(trace: dict) -> list[Span]:

@@ -68,28 +68,28 @@ class Kubernetes:
     def replicas(self) -> dict[str, int]:
         """Desired replicas per service, from the Deployments."""
         out = {}
-        for item in self.list("apps/v1", "deployments"):
-            replicas = (item.get("spec") or {}).get("replicas", 1)
-            out[self.service_of(item)] = replicas if isinstance(replicas, int) else 1
+        items = self.list("apps/v1", "deployments")
+        with self.http.reading("/apis/apps/v1/deployments", "malformed Deployments"):
+            for item in items:
+                replicas = (item.get("spec") or {}).get("replicas", 1)
+                out[self.service_of(item)] = replicas if isinstance(replicas, int) else 1
         return out
 
     def changes(self, start: float, end: float) -> list[Deployment]:
-        path = "/apis/apps/v1/replicasets"
-        try:
-            revisions = self._revisions(self.list("apps/v1", "replicasets"))
+        replicasets = self.list("apps/v1", "replicasets")
+        out = []
+        with self.http.reading("/apis/apps/v1/replicasets", "malformed ReplicaSets"):
+            revisions = self._revisions(replicasets)
             rollbacks = any(rollback for entries in revisions.values() for _, _, rollback in entries)
             rollback_times = self._rollback_times() if rollbacks else {}
-        except (KeyError, TypeError, ValueError):
-            raise self.http.error(path, "answered with malformed ReplicaSets") from None
-        out = []
-        for entries in revisions.values():
-            previous = None
-            for _, rs, rollback in entries:
-                record = self._record(rs, previous, rollback, rollback_times)
-                if record is not None:
-                    if start <= record.time < end:
-                        out.append(record)
-                    previous = rs
+            for entries in revisions.values():
+                previous = None
+                for _, rs, rollback in entries:
+                    record = self._record(rs, previous, rollback, rollback_times)
+                    if record is not None:
+                        if start <= record.time < end:
+                            out.append(record)
+                        previous = rs
         out.sort(key=lambda d: (d.time, d.service))
         return out
 

@@ -101,26 +101,30 @@ class LiveBackend:
         return self._memo.get("services", self._discover_services)
 
     def _discover_services(self) -> list[ServiceInfo]:
+        """The values of the service label in Prometheus; without any, the traces backend's
+        services, else Loki's, else the Deployments'; plus those the topology names."""
         cfg = self.config
         now = time.time()
         traces = self.tempo or self.jaeger
         tasks: dict[str, Callable[[], Any]] = {}
         if self.prometheus:
             tasks["metrics"] = lambda: self.prometheus.services(now - cfg.history, now)
-        if traces:
+        elif traces:
             tasks["traces"] = traces.services
         if self.kubernetes:
             tasks["replicas"] = self.kubernetes.replicas
         found = self.gather(tasks)
-        answers = {k: v for k, v in found.items() if not isinstance(v, BackendError)}
-        names = set(answers.get("metrics", ())) | set(answers.get("traces", ()))
+        fallbacks = [("traces", traces and traces.services), ("logs", self.loki and (
+            lambda: self.loki.services(now - cfg.history, now)))]
+        for source, ask in fallbacks:
+            if found.get("metrics") or found.get("traces") or not ask or source in found:
+                continue
+            found[source] = _attempt(ask)
+        names = {name for key in ("metrics", "traces", "logs") if isinstance(found.get(key), list)
+                 for name in found[key]}
+        replicas = found.get("replicas") if isinstance(found.get("replicas"), dict) else {}
+        names = names or set(replicas)
         names |= set(cfg.depends_on) | {s for deps in cfg.depends_on.values() for s in deps}
-        replicas = answers.get("replicas", {})
-        if not names and self.loki:
-            found["logs"] = _attempt(lambda: self.loki.services(now - cfg.history, now))
-            names = set() if isinstance(found["logs"], BackendError) else set(found["logs"])
-        if not names:
-            names = set(replicas)
         errors = [v for v in found.values() if isinstance(v, BackendError)]
         if not names and errors:  # nobody answered: say why
             raise errors[0]
@@ -154,13 +158,16 @@ class LiveBackend:
         if self.prometheus is None:
             return fallback
         try:
-            found = self._memo.get("time_range", lambda: self.prometheus.data_range(self.config.history))
+            found = self._data_range()
         except BackendError:
             return fallback
         if found is None:
             return fallback
         first, last = found
         return first, min(now, last + self.prometheus.config.step)
+
+    def _data_range(self) -> tuple[float, float] | None:
+        return self._memo.get("time_range", lambda: self.prometheus.data_range(self.config.history))
 
     # -- alerts -----------------------------------------------------------------------
     def alerts(self, start: float, end: float) -> Sequence[Alert]:
@@ -207,19 +214,17 @@ class LiveBackend:
     def _prometheus_firing(self, rules: Rules | None) -> list[Alert]:
         """Prometheus' own firing alerts; they fire `for` the rule's duration after activeAt."""
         out = []
-        for item in self.prometheus.alerts():
-            if item.get("state") != "firing":
-                continue
-            labels = item.get("labels") or {}
-            alert = make_alert(labels, item.get("annotations") or {}, 0.0, None, self.config.service_label,
-                               value=_float(item.get("value")))
-            found = rules.find(alert.name, alert.service) if rules is not None else None
-            pending = _float(found[0].get("duration")) if found else 0.0
-            try:
+        alerts = self.prometheus.alerts()
+        with self.prometheus.http.reading("/api/v1/alerts", "a malformed alert"):
+            for item in alerts:
+                if item.get("state") != "firing":
+                    continue
+                alert = make_alert(item["labels"], item.get("annotations") or {}, 0.0, None, self.config.service_label,
+                                   value=_float(item.get("value")))
+                found = rules.find(alert.name, alert.service) if rules is not None else None
+                pending = _float(found[0].get("duration")) if found else 0.0
                 alert.starts_at = parse_iso(str(item["activeAt"])) + (0.0 if math.isnan(pending) else pending)
-            except (KeyError, ValueError):
-                raise self.prometheus.http.error("/api/v1/alerts", "answered with an alert without activeAt") from None
-            out.append(alert)
+                out.append(alert)
         return out
 
     # -- logs ---------------------------------------------------------------------------
@@ -294,7 +299,7 @@ class LiveBackend:
         """Whether each configured system answers; `reachable` only if all of them do."""
         probes: dict[str, Callable[[], Any]] = {}
         if self.prometheus:
-            probes["Prometheus"] = self.prometheus.buildinfo
+            probes["Prometheus"] = self._data_range
         if self.alertmanager:
             probes["Alertmanager"] = self.alertmanager.status
         if self.loki:

@@ -106,7 +106,7 @@ class Loki:
     def _records(self, data: dict) -> list[LogRecord]:
         cfg = self.config
         out = []
-        try:
+        with self.http.reading("/loki/api/v1/query_range", "malformed streams"):
             for stream in data["result"]:
                 labels = stream["stream"]
                 for value in stream["values"]:
@@ -122,8 +122,6 @@ class Loki:
                         instance=next((fields[k] for k in _INSTANCE_LABELS if fields.get(k)), ""),
                         logger=fields.get("logger", ""), trace_id=fields.get(cfg.trace_id_label) or None,
                         span_id=fields.get("span_id") or None, stack=line if "\n" in line else None))
-        except (KeyError, TypeError, ValueError, IndexError):
-            raise self.http.error("/loki/api/v1/query_range", "answered with malformed streams") from None
         return out
 
     def log_counts(self, start: float, end: float, step: float, service: str | None
@@ -139,7 +137,7 @@ class Loki:
         first = round(start * 1e9) + step_ns - 1
         data = self.query_range(query, first, first + (n - 1) * step_ns, step=step)
         counts: dict[tuple[str, str], list[int]] = {}
-        try:
+        with self.http.reading("/loki/api/v1/query_range", "a malformed matrix"):
             for series in data["result"]:
                 labels = series["metric"]
                 key = (labels.get(cfg.service_label, ""), level_of(labels.get(cfg.level_label)))
@@ -148,8 +146,6 @@ class Loki:
                     i = round((float(t) * 1e9 - first) / step_ns)
                     if 0 <= i < n:
                         row[i] += int(float(value))
-        except (KeyError, TypeError, ValueError):
-            raise self.http.error("/loki/api/v1/query_range", "answered with a malformed matrix") from None
         return counts
 
 

@@ -60,20 +60,16 @@ class Prometheus:
     def query(self, promql: str, at: float) -> list[tuple[dict[str, str], float, float]]:
         """Instant vector: (labels, sample time, value) per series."""
         data = self._data("/api/v1/query", {"query": promql, "time": _ts(at), "timeout": self._timeout()})
-        try:
+        with self.http.reading("/api/v1/query", "a malformed vector"):
             if data["resultType"] != "vector":
                 return []
-            return [(item["metric"], float(item["value"][0]), float(item["value"][1])) for item in data["result"]]
-        except (KeyError, TypeError, ValueError, IndexError):
-            raise self.http.error("/api/v1/query", "answered with a malformed vector") from None
+            return [(dict(item["metric"]), float(item["value"][0]), float(item["value"][1])) for item in data["result"]]
 
     def query_range(self, promql: str, start: float, end: float, step: float) -> Matrix:
         data = self._data("/api/v1/query_range", {"query": promql, "start": _ts(start), "end": _ts(end),
                                                   "step": _ts(step), "timeout": self._timeout()})
-        try:
-            return [(item["metric"], [(float(t), float(v)) for t, v in item["values"]]) for item in data["result"]]
-        except (KeyError, TypeError, ValueError):
-            raise self.http.error("/api/v1/query_range", "answered with a malformed matrix") from None
+        with self.http.reading("/api/v1/query_range", "a malformed matrix"):
+            return [(dict(item["metric"]), [(float(t), float(v)) for t, v in item["values"]]) for item in data["result"]]
 
     def series(self, match: list[str], start: float, end: float) -> list[dict[str, str]]:
         return self._list("/api/v1/series", [("match[]", m) for m in match] + _range(start, end))

@@ -70,10 +70,8 @@ class Tempo:
             query += " with (most_recent=true)"
         found = []
         for item in self.search(query, start, end, limit=2 * fetches):
-            try:
+            with self.http.reading("/api/search", "a trace without a valid start"):
                 began = int(item.get("startTimeUnixNano", 0)) / 1e9
-            except (TypeError, ValueError):
-                raise self.http.error("/api/search", "answered with a trace without a valid start") from None
             if start <= began < end:
                 found.append((began, str(item["traceID"])))
         found.sort(reverse=True)
@@ -86,10 +84,8 @@ class Tempo:
         doc = self.trace_document(trace_id)
         if doc is None:
             return []
-        try:
+        with self.http.reading(f"/api/traces/{trace_id}", "a malformed trace"):
             return spans_from_otlp(doc)
-        except (KeyError, TypeError, ValueError):
-            raise self.http.error(f"/api/traces/{trace_id}", "answered with a malformed trace") from None
 
 
 def spans_from_otlp(doc: dict) -> list[Span]:
