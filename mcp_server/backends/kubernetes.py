@@ -145,8 +145,8 @@ class Kubernetes:
             elif prev_image == image:
                 changed = sorted(k for k in settings.keys() | prev_settings.keys()
                                  if settings.get(k) != prev_settings.get(k))
-                if changed:
-                    change_type, key = "config", changed[0]
+                if changed:  # the version stays: there is no previous one to name
+                    change_type, key, previous_version = "config", changed[0], None
                     old, new = prev_settings.get(key), settings.get(key)
         status = rs.get("status") or {}
         wanted = (rs.get("spec") or {}).get("replicas", 0) or 0

@@ -296,14 +296,17 @@ class LiveBackend:
 
     # -- status -------------------------------------------------------------------------
     def status(self) -> BackendStatus:
-        """Whether each configured system answers; `reachable` only if all of them do."""
+        """Whether each configured system answers (`reachable` only if all of them do), and
+        counts in the store's terms: services, metric series (services times the metrics
+        answered), firing alerts, log lines in the last hour."""
+        now = time.time()
         probes: dict[str, Callable[[], Any]] = {}
         if self.prometheus:
             probes["Prometheus"] = self._data_range
         if self.alertmanager:
-            probes["Alertmanager"] = self.alertmanager.status
+            probes["Alertmanager"] = lambda: self.alertmanager.firing(self.config.service_label)
         if self.loki:
-            probes["Loki"] = lambda: self.loki.labels(time.time() - 3600, time.time())
+            probes["Loki"] = lambda: self.loki.line_count(now - 3600, now)
         if self.tempo:
             probes["Tempo"] = self.tempo.services
         if self.jaeger:
@@ -319,14 +322,20 @@ class LiveBackend:
                 notes.append(f"{signal}: {found[system]}")
             else:
                 notes.append(f"{signal}: {system} answers")
-        reachable = not any(isinstance(v, BackendError) for v in found.values())
-        start, end = self.time_range()
         counts = {}
+        if isinstance(found.get("Alertmanager"), list):
+            counts["alerts"] = len(found["Alertmanager"])
+        if isinstance(found.get("Loki"), int):
+            counts["log_lines"] = found["Loki"]
         try:
             counts["services"] = len(self.services())
             counts["metrics"] = len(self.metric_names())
+            if self.prometheus:
+                counts["metric_series"] = counts["services"] * counts["metrics"]
         except BackendError as exc:
             notes.append(f"services: {exc}")
+        start, end = self.time_range()
+        reachable = not any(isinstance(v, BackendError) for v in found.values())
         return BackendStatus(self.name, reachable, start, end, counts, "; ".join(notes))
 
 

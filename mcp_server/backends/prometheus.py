@@ -69,7 +69,8 @@ class Prometheus:
         data = self._data("/api/v1/query_range", {"query": promql, "start": _ts(start), "end": _ts(end),
                                                   "step": _ts(step), "timeout": self._timeout()})
         with self.http.reading("/api/v1/query_range", "a malformed matrix"):
-            return [(dict(item["metric"]), [(float(t), float(v)) for t, v in item["values"]]) for item in data["result"]]
+            return [(dict(item["metric"]), [(float(t), float(v)) for t, v in item["values"]])
+                    for item in data["result"]]
 
     def series(self, match: list[str], start: float, end: float) -> list[dict[str, str]]:
         return self._list("/api/v1/series", [("match[]", m) for m in match] + _range(start, end))

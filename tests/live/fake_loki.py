@@ -202,7 +202,10 @@ def _step_ns(text: str | None, start: int, end: int) -> int:
 
 
 class FakeLoki:
-    def __init__(self, push_body: dict) -> None:
+    """`categorize=False` plays a Loki older than 3.0, which ignores the encoding header."""
+
+    def __init__(self, push_body: dict, categorize: bool = True) -> None:
+        self.categorize = categorize
         self.entries: list[Entry] = []
         for stream in push_body["streams"]:
             for value in stream["values"]:
@@ -253,7 +256,8 @@ class FakeLoki:
                              f"({limit} > {MAX_ENTRIES})")
         backward = request.query_params.get("direction", "backward") == "backward"
         chosen = sorted(self._select(tree, start, end), key=lambda e: e.ts, reverse=backward)[:limit]
-        categorize = "categorize-labels" in request.headers.get("X-Loki-Response-Encoding-Flags", "")
+        categorize = self.categorize and "categorize-labels" in request.headers.get("X-Loki-Response-Encoding-Flags",
+                                                                                    "")
         streams: dict[tuple, list] = defaultdict(list)
         for e in chosen:
             labels = e.stream if categorize else {**e.stream, **e.metadata}

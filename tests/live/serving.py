@@ -46,8 +46,9 @@ class _Counter:
 def serve(app) -> Served:
     port = free_port()
     served = Served(url=f"http://127.0.0.1:{port}")
+    # Requests left hanging (the failure modes) must not hold up the end of the session.
     server = uvicorn.Server(uvicorn.Config(_Counter(app, served), host="127.0.0.1", port=port, log_level="error",
-                                           lifespan="off"))
+                                           lifespan="off", timeout_graceful_shutdown=0.5))
     thread = threading.Thread(target=server.run, daemon=True, name=f"fake-{port}")
     thread.start()
     deadline = time.time() + 10

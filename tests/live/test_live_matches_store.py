@@ -3,11 +3,16 @@ all fed from one export, `LiveBackend` answers what the simulator's store answer
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
+from mcp_server.backends import config
+from mcp_server.backends.live import LiveBackend
 from telemetry.records import LOG_LEVELS
+from tests.live.fake_loki import FakeLoki
+from tests.live.serving import serve
 
 TRACE_LIMIT = 6
 
@@ -35,7 +40,7 @@ def test_every_metric_matches_at_the_same_timestamps(live, scenario):
             want = store.metric(service, name, start, end)
             assert (got.start, got.step, len(got.values), got.unit) == (want.start, want.step, len(want.values),
                                                                           want.unit), (service, name)
-            for g, w in zip(got.values, want.values):
+            for g, w in zip(got.values, want.values, strict=True):
                 if not math.isnan(w):  # a gap in the store is a scrape that never happened
                     assert g == pytest.approx(w, rel=1e-6, abs=1e-6), (service, name)
             assert live.metric(service, name, start, end) is got
@@ -94,6 +99,20 @@ def test_log_lines_by_trace_id_and_stack(live, scenario):
         mine = {(round(r.time, 3), r.message): r for r in live.logs(start, end, levels=("ERROR",), limit=200)}
         for record in with_stack:
             assert mine[(round(record.time, 3), record.message)].stack
+
+
+def test_an_older_loki_without_categorized_labels_gives_the_same_lines(scenario, tmp_path):
+    push = json.loads((scenario.out / "loki-push.json").read_text())
+    served = serve(FakeLoki(push, categorize=False).app)
+    backend = LiveBackend(config.load(None, {"AIOPS_LOKI_URL": served.url}))
+    try:
+        got = backend.logs(scenario.start, scenario.end, levels=("ERROR", "WARN"), limit=300)
+        want = scenario.store.logs(scenario.start, scenario.end, levels=("ERROR", "WARN"), limit=300)
+        assert _lines(got) == _lines(want)
+        assert {r.instance for r in got} == {r.instance for r in want}
+    finally:
+        backend.close()
+        served.stop()
 
 
 def test_log_counts_match(live, scenario):
