@@ -12,6 +12,7 @@ A signal with no system configured answers empty; a configured system that fails
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -31,31 +32,47 @@ from .jaeger import Jaeger
 from .kubernetes import Kubernetes
 from .loki import Loki
 from .presets import METRIC_UNITS
-from .prometheus import Prometheus, Rules, index_rules
+from .prometheus import AlertSamples, Prometheus, Rules, index_rules
 from .tempo import Tempo
 
 
+DEFAULT_EVALUATION_INTERVAL = 60.0  # Prometheus' default, when its rules cannot say
+
+
 class _Memo:
-    """Values computed recently, for `ttl` seconds; failures are not remembered."""
+    """Values computed recently, for `ttl` seconds; failures are not remembered. Callers
+    asking for a key being computed wait for that computation rather than repeat it."""
 
     def __init__(self, ttl: float, size: int = 64) -> None:
         self.ttl, self.size = ttl, size
         self._items: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[Any, threading.Lock] = {}
 
-    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
-        now = time.monotonic()
+    def fresh(self, key: Any) -> bool:
         with self._lock:
             hit = self._items.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        value = compute()
+            return hit is not None and hit[0] > time.monotonic()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
         with self._lock:
-            self._items[key] = (now + self.ttl, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+            hit = self._items.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            with self._lock:
+                hit = self._items.get(key)
+                if hit is not None and hit[0] > time.monotonic():
+                    return hit[1]
+            value = compute()
+            with self._lock:
+                self._items[key] = (time.monotonic() + self.ttl, value)
+                self._items.move_to_end(key)
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+                self._computing.pop(key, None)
+            return value
 
 
 class LiveBackend:
@@ -97,8 +114,28 @@ class LiveBackend:
         return {key: future.result() for key, future in futures.items()}
 
     # -- services and time --------------------------------------------------------------
+    def _discoveries(self) -> dict[str, Callable[[], Any]]:
+        """What nearly every call needs first: independent queries, asked side by side."""
+        found: dict[str, Callable[[], Any]] = {"services": self._discover_services}
+        if self.prometheus:
+            now = time.time()
+            found["time_range"] = lambda: self.prometheus.data_range(self.config.history)
+            found["templates"] = lambda: self.prometheus.detect_templates(now - self.config.history, now)
+        return found
+
+    def _discovered(self, key: str) -> Any:
+        """One discovery's answer; when it is not at hand, every stale one is asked at once."""
+        discoveries = self._discoveries()
+        stale = {k: compute for k, compute in discoveries.items() if not self._memo.fresh(k)}
+        if key not in stale:
+            return self._memo.get(key, discoveries[key])
+        found = self.gather({k: functools.partial(self._memo.get, k, compute) for k, compute in stale.items()})
+        if isinstance(found[key], BackendError):
+            raise found[key]
+        return found[key]
+
     def services(self) -> Sequence[ServiceInfo]:
-        return self._memo.get("services", self._discover_services)
+        return self._discovered("services")
 
     def _discover_services(self) -> list[ServiceInfo]:
         """The values of the service label in Prometheus; without any, the traces backend's
@@ -141,7 +178,7 @@ class LiveBackend:
             if self.jaeger:
                 pairs = self.jaeger.dependencies(now, self.config.history)
             elif self.prometheus and self.prometheus.config.service_graph:
-                pairs = self.prometheus.service_graph(self.time_range()[1])
+                pairs = self.prometheus.service_graph(now, self.config.history)
         except BackendError:
             pairs = []  # the services stand without their edges
         edges: dict[str, set[str]] = {}
@@ -167,32 +204,37 @@ class LiveBackend:
         return first, min(now, last + self.prometheus.config.step)
 
     def _data_range(self) -> tuple[float, float] | None:
-        return self._memo.get("time_range", lambda: self.prometheus.data_range(self.config.history))
+        return self._discovered("time_range")
 
     # -- alerts -----------------------------------------------------------------------
     def alerts(self, start: float, end: float) -> Sequence[Alert]:
         """Firing now: Alertmanager's (else Prometheus' own); resolved: runs of `ALERTS`. The
         rules say what each alert compared. Without the history or the rules, the alerts
         firing now still answer."""
+        return self._memo.get(("alerts", start, end), lambda: self._alerts(start, end))
+
+    def _alerts(self, start: float, end: float) -> list[Alert]:
         label = self.config.service_label
-        rules = _attempt(self._rules) if self.prometheus else None
-        rules = None if isinstance(rules, BackendError) else rules
         tasks: dict[str, Callable[[], Any]] = {}
         if self.alertmanager:
             tasks["active"] = lambda: self.alertmanager.firing(label)
         elif self.prometheus:
-            tasks["active"] = lambda: self._prometheus_firing(rules)
-        if self.prometheus and rules is not None:
+            tasks["active"] = self._prometheus_firing
+        if self.prometheus:
             last = self.time_range()[1]
-            tasks["history"] = lambda: self.prometheus.alert_history(start, max(end, last), rules.interval)
+            tasks["history"] = lambda: self.prometheus.alert_history(start, max(end, last))
+            tasks["rules"] = self._rules
         found = self.gather(tasks)
         if isinstance(found.get("active"), BackendError):
             raise found["active"]
-        active: list[Alert] = found.get("active", [])
+        rules = found.get("rules") if isinstance(found.get("rules"), Rules) else None
         history = found.get("history")
+        active: list[Alert] = found.get("active", [])
         firing_keys = {_key(a) for a in active}
         out = [a for a in active if a.starts_at < end]
-        for run in history if isinstance(history, list) else []:
+        runs = history.runs(rules.interval if rules else DEFAULT_EVALUATION_INTERVAL) \
+            if isinstance(history, AlertSamples) else []
+        for run in runs:
             alert = make_alert(run.labels, {}, run.start, run.end, label)
             if run.end is None and _key(alert) in firing_keys:
                 continue
@@ -211,8 +253,10 @@ class LiveBackend:
         return self._memo.get("rules", lambda: index_rules(self.prometheus.rule_groups(), self.config.service_label,
                                                            known))
 
-    def _prometheus_firing(self, rules: Rules | None) -> list[Alert]:
+    def _prometheus_firing(self) -> list[Alert]:
         """Prometheus' own firing alerts; they fire `for` the rule's duration after activeAt."""
+        rules = _attempt(self._rules)
+        rules = rules if isinstance(rules, Rules) else None
         out = []
         alerts = self.prometheus.alerts()
         with self.prometheus.http.reading("/api/v1/alerts", "a malformed alert"):
@@ -245,10 +289,7 @@ class LiveBackend:
 
     # -- metrics ------------------------------------------------------------------------
     def _templates(self) -> dict:
-        if self.prometheus is None:
-            return {}
-        now = time.time()
-        return self._memo.get("templates", lambda: self.prometheus.detect_templates(now - self.config.history, now))
+        return self._discovered("templates") if self.prometheus is not None else {}
 
     def metric_names(self) -> Sequence[str]:
         return sorted(self._templates())

@@ -170,25 +170,38 @@ class Prometheus:
         fine = sorted(p for _, series in self.query_range(f"min(timestamp({beat}))", lo, t0, step) for p in series)
         return (fine[0][1] if fine else points[0][1]), last
 
-    def service_graph(self, at: float) -> list[tuple[str, str]]:
-        """(client, server) edges Tempo's metrics-generator has seen in the last day."""
-        promql = "group by (client, server) (last_over_time(traces_service_graph_request_total[1d]))"
+    def service_graph(self, at: float, history: float) -> list[tuple[str, str]]:
+        """(client, server) edges Tempo's metrics-generator has counted within `history`."""
+        promql = (f"group by (client, server) (last_over_time(traces_service_graph_request_total"
+                  f"[{max(1, int(history))}s]))")
         return [(labels["client"], labels["server"]) for labels, _, _ in self.query(promql, at)
                 if labels.get("client") and labels.get("server")]
 
     # -- alerts -----------------------------------------------------------------------
-    def alert_history(self, start: float, end: float, interval: float) -> list[AlertRun]:
-        """Firing runs in `ALERTS` over the window, for rules evaluated every `interval`
-        seconds. `timestamp()` reads each sample's own time, so a long lookback delta
-        (backfilled data) cannot stretch a run past its last sample."""
+    def alert_history(self, start: float, end: float) -> AlertSamples:
+        """`ALERTS` firing over the window, as each evaluation saw it. `timestamp()` reads each
+        sample's own time, so a long lookback delta (backfilled data) cannot stretch a run
+        past its last sample."""
         step = self.step_for(end - start)
         first, count = grid(start, end, step)
         if count == 0:
-            return []
+            return AlertSamples([], step, first)
         last_point = first + (count - 1) * step
-        gap = max(step, interval) * 1.5
+        matrix = self.query_range('timestamp(ALERTS{alertstate="firing"})', first, last_point, step)
+        return AlertSamples(matrix, step, last_point)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSamples:
+    matrix: Matrix
+    step: float
+    last_point: float
+
+    def runs(self, interval: float) -> list[AlertRun]:
+        """Firing runs for rules evaluated every `interval` seconds."""
+        gap = max(self.step, interval) * 1.5
         runs = []
-        for labels, points in self.query_range('timestamp(ALERTS{alertstate="firing"})', first, last_point, step):
+        for labels, points in self.matrix:
             labels = {k: v for k, v in labels.items() if k not in ("alertstate", "__name__")}
             run_start = previous = None
             for t, sample in points:
@@ -201,7 +214,7 @@ class Prometheus:
                     run_start = sample
                 previous = sample
             if run_start is not None:
-                still = last_point - previous <= gap
+                still = self.last_point - previous <= gap
                 runs.append(AlertRun(labels, run_start, None if still else previous + interval))
         return runs
 
@@ -214,8 +227,9 @@ def grid(start: float, end: float, step: float) -> tuple[float, int]:
 
 def on_grid(points: list[tuple[float, float]], first: float, step: float, count: int) -> array:
     values = array("d", [NAN]) * count
+    per_step = 1.0 / step
     for t, v in points:
-        i = round((t - first) / step)
+        i = int((t - first) * per_step + 0.5)
         if 0 <= i < count:
             values[i] = v
     return values
