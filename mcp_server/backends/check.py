@@ -83,6 +83,8 @@ def _metrics(backend: LiveBackend) -> str:
     text += f"; {len(templates)} metrics answered ({_names(templates)})" if templates else \
         "; no metric template finds its series (see presets in docs/backends.md)"
     found = prom.data_range(history)
+    heartbeats = len(prom.series([prom.config.heartbeat], now - 3600, now))
+    text += f"; {heartbeats} {prom.config.heartbeat!r} series in the last hour"
     text += f"; data {iso(found[0])} to {iso(found[1])}" if found else \
         f"; no {prom.config.heartbeat!r} samples in the history window"
     return text
@@ -108,14 +110,19 @@ def _logs(backend: LiveBackend) -> str:
     now = time.time()
     services = loki.services(now - 3600, now)
     text = f"{len(services)} services by label {loki.config.service_label!r} in the last hour"
-    if not services:
+    if services:
+        text += f", {len(loki.series(loki.selector(None), now - 3600, now))} streams"
+    else:
         text += f" (labels: {_names(loki.labels(now - 3600, now))}; set [loki] service_label)"
     return text
 
 
 def _traces(backend: LiveBackend) -> str:
     services = (backend.tempo or backend.jaeger).services()
-    return f"{len(services)} services ({_names(services)})"
+    text = f"{len(services)} services ({_names(services)})"
+    if backend.jaeger and services:
+        text += f"; {len(backend.jaeger.operations(services[0]))} operations of {services[0]}"
+    return text
 
 
 def _changes(backend: LiveBackend) -> str:

@@ -32,11 +32,8 @@ from .jaeger import Jaeger
 from .kubernetes import Kubernetes
 from .loki import Loki
 from .presets import METRIC_UNITS
-from .prometheus import AlertSamples, Prometheus, Rules, index_rules
+from .prometheus import DEFAULT_EVALUATION_INTERVAL, AlertSamples, Prometheus, Rules, index_rules
 from .tempo import Tempo
-
-
-DEFAULT_EVALUATION_INTERVAL = 60.0  # Prometheus' default, when its rules cannot say
 
 
 class _Memo:
@@ -142,27 +139,29 @@ class LiveBackend:
         services, else Loki's, else the Deployments'; plus those the topology names."""
         cfg = self.config
         now = time.time()
-        traces = self.tempo or self.jaeger
-        tasks: dict[str, Callable[[], Any]] = {}
+        sources: list[Callable[[], Any]] = []
         if self.prometheus:
-            tasks["metrics"] = lambda: self.prometheus.services(now - cfg.history, now)
-        elif traces:
-            tasks["traces"] = traces.services
-        if self.kubernetes:
-            tasks["replicas"] = self.kubernetes.replicas
-        found = self.gather(tasks)
-        fallbacks = [("traces", traces and traces.services), ("logs", self.loki and (
-            lambda: self.loki.services(now - cfg.history, now)))]
-        for source, ask in fallbacks:
-            if found.get("metrics") or found.get("traces") or not ask or source in found:
-                continue
-            found[source] = _attempt(ask)
-        names = {name for key in ("metrics", "traces", "logs") if isinstance(found.get(key), list)
-                 for name in found[key]}
+            sources.append(lambda: self.prometheus.services(now - cfg.history, now))
+        if self.tempo or self.jaeger:
+            sources.append((self.tempo or self.jaeger).services)
+        if self.loki:
+            sources.append(lambda: self.loki.services(now - cfg.history, now))
+        # The first source and the replicas side by side; the others only if it knows none.
+        first = {"names": sources[0]} if sources else {}
+        found = self.gather(first | ({"replicas": self.kubernetes.replicas} if self.kubernetes else {}))
+        errors = [v for v in found.values() if isinstance(v, BackendError)]
+        names = set() if isinstance(found.get("names"), BackendError) else set(found.get("names", ()))
+        for source in sources[1:]:
+            if names:
+                break
+            answer = _attempt(source)
+            if isinstance(answer, BackendError):
+                errors.append(answer)
+            else:
+                names = set(answer)
         replicas = found.get("replicas") if isinstance(found.get("replicas"), dict) else {}
         names = names or set(replicas)
         names |= set(cfg.depends_on) | {s for deps in cfg.depends_on.values() for s in deps}
-        errors = [v for v in found.values() if isinstance(v, BackendError)]
         if not names and errors:  # nobody answered: say why
             raise errors[0]
         edges = self._edges(names, now)

@@ -20,6 +20,7 @@ from .http import HttpClient
 from .presets import METRIC_UNITS, MetricTemplate, candidates
 
 NAN = math.nan
+DEFAULT_EVALUATION_INTERVAL = 60.0  # Prometheus' default, for rules whose groups do not say
 Matrix = list[tuple[dict[str, str], list[tuple[float, float]]]]
 
 
@@ -306,4 +307,4 @@ def index_rules(groups: list[dict], service_label: str, known: set[str]) -> Rule
             labels = rule.get("labels") or {}
             key = (rule["name"], labels.get(service_label))
             by_alert.setdefault(key, (rule, comparison(str(rule.get("query", "")), known)))
-    return Rules(by_alert, min(intervals, default=60.0))
+    return Rules(by_alert, min(intervals, default=DEFAULT_EVALUATION_INTERVAL))

@@ -25,14 +25,15 @@ from tests.live.serving import free_port
 STEP = 15.0
 
 
-def need(binary: str) -> str:
-    """The binary's path; in CI (`CI` set) a missing binary fails the test instead of skipping."""
-    path = shutil.which(binary)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{binary} is required in CI (.ci/run installs it)")
-        pytest.skip(f"{binary} not installed")
-    return path
+def need(*names: str) -> str:
+    """The first of `names` installed; in CI (`CI` set) a missing binary fails the test
+    instead of skipping it."""
+    for name in names:
+        if (path := shutil.which(name)) is not None:
+            return path
+    if os.environ.get("CI"):
+        pytest.fail(f"{names[0]} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{names[0]} not installed")
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 30.0) -> None:
@@ -120,7 +121,7 @@ class Prometheus:
 
 class Alertmanager:
     def __init__(self, out: Path, workdir: Path) -> None:
-        binary = need("prometheus-alertmanager")
+        binary = need("prometheus-alertmanager", "alertmanager")  # Debian's name, upstream's
         config = workdir / "alertmanager.yml"
         # Firing alerts posted without endsAt stay firing for resolve_timeout: longer than any test run.
         config.write_text("global:\n  resolve_timeout: 6h\nroute:\n  receiver: nobody\nreceivers:\n  - name: nobody\n")
