@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import math
 import os
 import statistics
@@ -77,9 +78,9 @@ def protocol_calls(env: dict[str, str], store, repeats: int) -> None:
     cached = LiveBackend(config.load(None, env))
     print("protocol calls (median, microseconds; ratio to the store's own call, which reads memory):")
     for name, call in calls.items():
-        floor, _ = median_seconds(lambda: call(store), repeats * 10)
-        cold, _ = median_seconds(lambda: call(uncached), repeats)
-        warm, _ = median_seconds(lambda: call(cached), repeats)
+        floor, _ = median_seconds(functools.partial(call, store), repeats * 10)
+        cold, _ = median_seconds(functools.partial(call, uncached), repeats)
+        warm, _ = median_seconds(functools.partial(call, cached), repeats)
         report(f"  {name}, uncached", cold * 1e6, "us", floor=floor * 1e6)
         report(f"  {name}, cache warm", warm * 1e6, "us", floor=floor * 1e6)
     uncached.close()

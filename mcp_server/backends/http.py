@@ -65,7 +65,7 @@ def display_url(url: str) -> str:
 
 class HttpClient:
     """A connection pool to one endpoint, created on first use; safe to share between threads.
-    `requests` counts the requests sent, for `check` and for the request budget tests."""
+    `requests` counts the requests sent (the tests hold tool calls to a budget with it)."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -224,7 +224,7 @@ def _new_client(ep: Endpoint):
         auth = httpx2.FunctionAuth(_TokenFile(ep.token_file))
     elif ep.username is not None:
         auth = httpx2.BasicAuth(ep.username, ep.password or "")
-    return httpx2.Client(base_url=ep.url, headers=headers, auth=auth, verify=ssl_context(ep),
+    return httpx2.Client(base_url=ep.url, headers=headers, auth=auth, verify=_ssl_context(ep),
                          timeout=httpx2.Timeout(ep.timeout), follow_redirects=True,
                          limits=httpx2.Limits(max_connections=8, max_keepalive_connections=4))
 
@@ -241,11 +241,11 @@ def _loopback(url: str) -> bool:
         return False
 
 
-def ssl_context(ep: Endpoint):
+def _ssl_context(ep: Endpoint):
     import ssl
 
     if not ep.url.startswith("https:"):
-        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # never used; loading the system CAs costs ~50 ms
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # never used by plain HTTP, and cheaper than the CAs
     custom = ep.insecure or ep.ca_file or ep.ca_data or ep.cert_file or ep.cert_data
     if not custom:
         return _system_context()

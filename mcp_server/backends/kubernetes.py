@@ -36,7 +36,7 @@ class Kubernetes:
         data = self.http.get_json("/version")
         return data if isinstance(data, dict) else {}
 
-    def list(self, group: str, resource: str, params: dict | None = None) -> list[dict]:
+    def objects(self, group: str, resource: str, params: dict | None = None) -> list[dict]:
         """Every item of `resource` in the configured namespaces (all when none), a page of
         `PAGE_SIZE` at a time and at most `MAX_PAGES` pages per namespace."""
         prefix = "/api/v1" if group == "" else f"/apis/{group}"
@@ -68,7 +68,7 @@ class Kubernetes:
     def replicas(self) -> dict[str, int]:
         """Desired replicas per service, from the Deployments."""
         out = {}
-        items = self.list("apps/v1", "deployments")
+        items = self.objects("apps/v1", "deployments")
         with self.http.reading("/apis/apps/v1/deployments", "malformed Deployments"):
             for item in items:
                 replicas = (item.get("spec") or {}).get("replicas", 1)
@@ -76,7 +76,7 @@ class Kubernetes:
         return out
 
     def changes(self, start: float, end: float) -> list[Deployment]:
-        replicasets = self.list("apps/v1", "replicasets")
+        replicasets = self.objects("apps/v1", "replicasets")
         out = []
         with self.http.reading("/apis/apps/v1/replicasets", "malformed ReplicaSets"):
             revisions = self._revisions(replicasets)
@@ -116,7 +116,7 @@ class Kubernetes:
     def _rollback_times(self) -> dict[str, float]:
         """When each ReplicaSet was last scaled up by its Deployment (events live about an hour)."""
         times: dict[str, float] = {}
-        for event in self.list("", "events", {"fieldSelector": "reason=ScalingReplicaSet"}):
+        for event in self.objects("", "events", {"fieldSelector": "reason=ScalingReplicaSet"}):
             match = _SCALED_UP.match(str(event.get("message", "")))
             when = event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp")
             if match and when:

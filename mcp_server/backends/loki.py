@@ -45,8 +45,9 @@ class Loki:
 
     # -- the HTTP API ---------------------------------------------------------------
     def query_range(self, logql: str, start_ns: int, end_ns: int, *, limit: int | None = None,
-                    step: float | None = None, direction: str = "backward") -> dict:
-        params = {"query": logql, "start": str(start_ns), "end": str(end_ns), "direction": direction}
+                    step: float | None = None) -> dict:
+        """Log queries come newest first (`backward`): a limit keeps the newest lines."""
+        params = {"query": logql, "start": str(start_ns), "end": str(end_ns), "direction": "backward"}
         if limit is not None:
             params["limit"] = str(limit)
         if step is not None:
@@ -62,9 +63,8 @@ class Loki:
     def labels(self, start: float, end: float) -> list[str]:
         return self._list("/loki/api/v1/labels", {"start": _ns(start), "end": _ns(end)})
 
-    def label_values(self, name: str, start: float, end: float, query: str | None = None) -> list[str]:
-        params = {"start": _ns(start), "end": _ns(end)} | ({"query": query} if query else {})
-        return self._list(f"/loki/api/v1/label/{name}/values", params)
+    def label_values(self, name: str, start: float, end: float) -> list[str]:
+        return self._list(f"/loki/api/v1/label/{name}/values", {"start": _ns(start), "end": _ns(end)})
 
     def series(self, match: str, start: float, end: float) -> list[dict]:
         return self._list("/loki/api/v1/series", {"match[]": match, "start": _ns(start), "end": _ns(end)})

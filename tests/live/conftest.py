@@ -21,7 +21,7 @@ from tests.live.fake_jaeger import FakeJaeger
 from tests.live.fake_kubernetes import TOKEN, FakeKubernetes
 from tests.live.fake_loki import FakeLoki
 from tests.live.fake_tempo import FakeTempo
-from tests.live.serving import Served, serve
+from tests.live.serving import serve
 from tests.live.stack import Alertmanager, Prometheus
 
 PRESET = "memory_leak"
@@ -130,7 +130,3 @@ def live_tempo(stack_env, fakes):
     backend = LiveBackend(config.load(None, env))
     yield backend
     backend.close()
-
-
-def failing(served: Served, mode: str) -> str:
-    return f"{served.url}/{mode}"
