@@ -9,6 +9,7 @@ starts at one.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from telemetry.records import Span
 
@@ -43,7 +44,7 @@ class Jaeger:
         return [str(s) for s in self._data("/api/services")]
 
     def operations(self, service: str) -> list[str]:
-        return [str(op) for op in self._data(f"/api/services/{service}/operations")]
+        return [str(op) for op in self._data(f"/api/services/{quote(service, safe='')}/operations")]
 
     def traces(self, service: str, start: float, end: float, limit: int) -> list[dict]:
         return self._data("/api/traces", {"service": service, "start": str(int(start * 1e6)),

@@ -10,6 +10,7 @@ a ReplicaSet that carries a revision history was brought back by a rollback.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from telemetry.records import Deployment
 from telemetry.timefmt import parse_iso
@@ -40,7 +41,8 @@ class Kubernetes:
         """Every item of `resource` in the configured namespaces (all when none), a page of
         `PAGE_SIZE` at a time and at most `MAX_PAGES` pages per namespace."""
         prefix = "/api/v1" if group == "" else f"/apis/{group}"
-        paths = [f"{prefix}/namespaces/{ns}/{resource}" for ns in self.config.namespaces] or [f"{prefix}/{resource}"]
+        paths = [f"{prefix}/namespaces/{quote(ns, safe='')}/{resource}" for ns in self.config.namespaces] or [
+            f"{prefix}/{resource}"]
         items: list[dict] = []
         for path in paths:
             token = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -34,6 +35,9 @@ from .loki import Loki
 from .presets import METRIC_UNITS
 from .prometheus import DEFAULT_EVALUATION_INTERVAL, AlertSamples, Prometheus, Rules, index_rules
 from .tempo import Tempo
+
+
+_TRACE_ID = re.compile(r"[0-9a-fA-F]{1,32}")
 
 
 class _Memo:
@@ -328,7 +332,9 @@ class LiveBackend:
 
     def trace(self, trace_id: str) -> Sequence[Span]:
         traces = self.tempo or self.jaeger
-        return traces.trace(trace_id) if traces is not None else []
+        if traces is None or not _TRACE_ID.fullmatch(trace_id):  # it goes into a URL path
+            return []
+        return traces.trace(trace_id)
 
     # -- changes ------------------------------------------------------------------------
     def deployments(self, start: float, end: float) -> Sequence[Deployment]:

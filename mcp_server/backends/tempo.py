@@ -21,6 +21,7 @@ from .config import TempoConfig
 from .http import HttpClient
 
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{16}$|^[0-9a-fA-F]{32}$")
+_SEARCH_ID = re.compile(r"[0-9a-fA-F]{1,32}")  # search results drop leading zeros
 _CLIENT_KINDS = {3, 4, "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "client", "producer"}
 _ERROR_CODES = {2, "STATUS_CODE_ERROR"}
 
@@ -38,7 +39,8 @@ class Tempo:
         traces = doc.get("traces") if isinstance(doc, dict) else None
         if traces is None and isinstance(doc, dict):
             traces = []  # an empty answer may leave the list out
-        if not isinstance(traces, list) or not all(isinstance(t, dict) and t.get("traceID") for t in traces):
+        if not isinstance(traces, list) or not all(
+                isinstance(t, dict) and _SEARCH_ID.fullmatch(str(t.get("traceID", ""))) for t in traces):
             raise self.http.error(path, "answered with a malformed search result")
         return traces
 
@@ -51,10 +53,8 @@ class Tempo:
     def tag_values(self, tag: str = "service.name") -> list[str]:
         path = f"/api/search/tag/{tag}/values"
         doc = self.http.get_json(path)
-        values = doc.get("tagValues") if isinstance(doc, dict) else None
-        if not isinstance(values, list):
-            raise self.http.error(path, "answered without tagValues")
-        return [v if isinstance(v, str) else str(v.get("value", "")) for v in values]
+        with self.http.reading(path, "malformed tag values"):
+            return [v if isinstance(v, str) else str(v["value"]) for v in doc["tagValues"]]
 
     # -- what the backend asks --------------------------------------------------------
     def services(self) -> list[str]:

@@ -171,3 +171,9 @@ def test_changes_match(live, scenario):
 
     assert rows(live.deployments(0.0, end)) == rows(store.deployments(0.0, end))
     assert rows(live.deployments(scenario.start, end)) == rows(store.deployments(scenario.start, end))
+
+
+def test_a_trace_id_never_leaves_its_path_segment(live, fakes):
+    before = len(fakes["jaeger"].requests)
+    assert live.trace("../../api/services") == [] and live.trace("abc?x=1") == []
+    assert len(fakes["jaeger"].requests) == before
