@@ -21,10 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--config", metavar="FILE", help="live stack configuration, TOML (docs/backends.md)")
     _add_scenario_args(parser)
     parser.add_argument("--data", metavar="DIR", help="serve the telemetry files in DIR (the export layout)")
     parser.add_argument("--now", metavar="TIME", help="with --data: serve nothing after TIME (ISO-8601)")
     sub = parser.add_subparsers(dest="command")
+    check = sub.add_parser("check", help="check the configured live stack: does each backend answer, with what")
+    check.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="live stack configuration")
     export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")
     _add_scenario_args(export)
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -40,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return _export(args)
     if args.command == "import":
         return args.run_import(args)
+    if args.command == "check":
+        from .backends.check import main as check
+
+        return check(args)
     try:
         backend = _backend(args)
     except ValueError as exc:  # SpecError is one
@@ -51,9 +58,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _backend(args: argparse.Namespace):
-    """The telemetry to serve: exported files (`--data`), or a simulated scenario."""
+    """The telemetry to serve: a configured live stack, exported files (`--data`), or a
+    simulated scenario (when nothing else is asked for)."""
     if args.scenario and args.scenario_file:
         raise ValueError("give --scenario or --scenario-file, not both")
+    from .backends import select
+
+    live = select(args.config)
+    if live is not None:
+        if args.scenario or args.scenario_file or args.data:
+            raise ValueError("a live stack is configured: --scenario, --scenario-file and --data are for the "
+                             "simulator and exported files")
+        print(f"aiops-mcp: live stack: {live.config.describe()}", file=sys.stderr)
+        return live
     if args.data or args.now:
         if not args.data or args.scenario or args.scenario_file:
             raise ValueError("--now needs --data, and --data serves files instead of a scenario")

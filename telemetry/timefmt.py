@@ -19,10 +19,16 @@ def iso_ms(ts: float) -> str:
 
 
 def parse_iso(text: str) -> float:
-    """Parse an ISO-8601 timestamp; naive times are taken as UTC. Raises ValueError."""
+    """Parse an ISO-8601 timestamp; naive times are taken as UTC. Fractions finer than a
+    microsecond (RFC 3339 with nanoseconds, as Go writes it) are cut. Raises ValueError."""
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
+    if "." in value:
+        head, _, tail = value.partition(".")
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        if digits > 6:
+            value = f"{head}.{tail[:6]}{tail[digits:]}"
     dt = datetime.fromisoformat(value)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
