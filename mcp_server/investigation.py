@@ -8,19 +8,30 @@ on several threads: an analysis under way is waited for, never computed twice.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from telemetry.backend import TelemetryBackend
+from telemetry.records import MetricSeries
 
-from .analysis import correlation, log_templates
-from .analysis.anomalies import Anomaly, detect
-from .analysis.metric_kinds import STATIC_METRICS
+from .analysis import correlation, edges, log_signals, log_templates
+from .analysis.anomalies import MIN_SAMPLES, Anomaly, detect
+from .analysis.metric_kinds import STATIC_METRICS, kind_of
 from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
 
 ERROR_LEVELS = ("ERROR", "FATAL")
+REQUEST_RATE = "request_rate"
+# Statistics over a sample's requests, and how many requests make one trustworthy.
+PER_REQUEST_FAMILIES = frozenset({"latency", "dependency_latency", "errors"})
+ENOUGH_REQUESTS = 30
+MAX_LOG_LINES = 200_000  # the newest lines of a window the log analysis reads
+# Traces are summarised per bucket: at least this long, and no more buckets than this a window.
+TRACE_BUCKET_SECONDS = 10.0
+TRACE_BUCKETS = 30
 PATTERN_LEVELS = ("WARN", "ERROR", "FATAL")
 
 
@@ -56,12 +67,35 @@ class Investigation:
     # -- metrics --------------------------------------------------------------------
     @analysis
     def anomalies(self) -> dict[str, list[Anomaly]]:
+        # Labelled series (one per call edge, say) are not a service's own: see `network_delays`.
+        names = [m for m in self.backend.metric_names() if "{" not in m and m not in STATIC_METRICS]
         out: dict[str, list[Anomaly]] = {}
         for service in self.names:
-            found = [a for metric in self.backend.metric_names()
-                     if (a := self.anomaly(service, metric)) is not None]
-            out[service] = _collapse_missing(found)
+            found = [a for metric in names if (a := self.anomaly(service, metric)) is not None]
+            reporting = sum(1 for m in names if service in self.series(m))
+            out[service] = _silence(found, reporting)
+        for service, delay in self.network_delays.items():
+            out.setdefault(service, []).append(delay)
+        for service, changes in self.log_changes.items():
+            out.setdefault(service, []).extend(changes)
         return out
+
+    @analysis
+    def network_delays(self) -> dict[str, Anomaly]:
+        """Services at the common end of calls whose time between the services grew."""
+        step = max(TRACE_BUCKET_SECONDS, (self.end - self.start) / TRACE_BUCKETS)
+        n = max(1, math.ceil((self.end - self.start) / step))
+        gaps = {edge: (self.start, step, values, calls)
+                for edge, (values, calls) in edges.gaps_from_spans(self.spans, self.start, step, n).items()}
+        labelled = [(labels, s) for name in self.backend.metric_names() if (labels := edges.edge_labels(name))
+                    for s in self.series(name).values()]
+        gaps.update(edges.gaps_from_edge_series(labelled))  # measured per edge: better than traces
+        known = [(s.name, d) for s in self.backend.services() for d in s.depends_on]
+        return edges.blame(edges.edge_changes(gaps), [*known, *gaps])
+
+    def series(self, metric: str) -> dict[str, MetricSeries]:
+        """One metric of every service in the window: one question to the backend."""
+        return self.once(("series", metric), lambda: self.backend.metric_by_service(metric, self.start, self.end))
 
     def anomaly(self, service: str, metric: str) -> Anomaly | None:
         """The anomaly of one series in the window (memoised: query_metrics and
@@ -69,13 +103,23 @@ class Investigation:
         def compute() -> Anomaly | None:
             if metric in STATIC_METRICS:
                 return None
-            series = self.backend.metric(service, metric, self.start, self.end)
-            if series is None or len(series.values) < 8:
+            series = self.series(metric).get(service)
+            if series is None or len(series.values) < MIN_SAMPLES:
                 return None
-            return detect(metric, list(series.values), series.start, series.step,
-                          self._alert_thresholds.get((service, metric)))
+            found = detect(metric, list(series.values), series.start, series.step,
+                           self._alert_thresholds.get((service, metric)))
+            if found is None or kind_of(metric).family not in PER_REQUEST_FAMILIES:
+                return found
+            return _weighed(found, self._requests_per_sample(service, series.step))
 
         return self.once(("anomaly", service, metric), compute)
+
+    def _requests_per_sample(self, service: str, step: float) -> float | None:
+        """How many requests a sample of a per-request statistic (a latency percentile, an
+        error ratio) summarises: a percentile of three requests is one request's luck."""
+        rate = self.series(REQUEST_RATE).get(service)
+        real = sorted(v for v in rate.values if v == v) if rate is not None else []
+        return real[len(real) // 2] * step if real else None
 
     @analysis
     def _alert_thresholds(self) -> dict[tuple[str, str], float]:
@@ -86,8 +130,25 @@ class Investigation:
 
     # -- logs -------------------------------------------------------------------------
     @analysis
+    def logs(self) -> list:
+        """The window's log lines (the newest, if there are more than a window may hold)."""
+        return list(self.backend.logs(self.start, self.end, limit=MAX_LOG_LINES))
+
+    @analysis
     def problem_logs(self):
-        return [r for r in self.backend.logs(self.start, self.end) if r.level in PATTERN_LEVELS]
+        return [r for r in self.logs if r.level in PATTERN_LEVELS]
+
+    @analysis
+    def log_changes(self) -> dict[str, list[Anomaly]]:
+        """Per service: more error lines than before; a log statement that stopped."""
+        span = log_signals.buckets_of(self.logs)
+        if span is None:
+            return {}
+        out: dict[str, list[Anomaly]] = defaultdict(list)
+        for found in (log_signals.error_rates(self.logs, span), log_signals.stopped_statements(self.logs, span)):
+            for service, a in found.items():
+                out[service].append(a)
+        return out
 
     @analysis
     def problem_patterns(self) -> list:
@@ -155,8 +216,12 @@ class Investigation:
 
     # -- traces -----------------------------------------------------------------------
     @analysis
+    def spans(self) -> list:
+        return list(self.backend.spans(self.start, self.end))
+
+    @analysis
     def traces(self) -> dict[str, list]:
-        return group_traces(self.backend.spans(self.start, self.end))
+        return group_traces(self.spans)
 
     @analysis
     def trace_summaries(self) -> list[TraceSummary]:
@@ -177,10 +242,17 @@ class Investigation:
         return self.once(("candidates", limit), compute)
 
 
-def _collapse_missing(found: list[Anomaly]) -> list[Anomaly]:
-    """A silent service has every series missing: keep one record of it."""
-    missing = [a for a in found if a.direction == "missing"]
-    if len(missing) <= 1:
+def _weighed(found: Anomaly, requests: float | None) -> Anomaly:
+    if requests is None or requests >= ENOUGH_REQUESTS:
         return found
-    first = min(missing, key=lambda a: (a.onset, a.metric))
-    return [a for a in found if a.direction != "missing"] + [first]
+    return dataclasses.replace(found, score=round(found.score * max(0.1, requests / ENOUGH_REQUESTS), 4))
+
+
+def _silence(found: list[Anomaly], reporting: int) -> list[Anomaly]:
+    """A service went silent when most of its series stopped: keep one record of that. One
+    series that stops (a latency percentile in a minute without requests) is not silence."""
+    missing = [a for a in found if a.direction == "missing"]
+    rest = [a for a in found if a.direction != "missing"]
+    if not missing or len(missing) < 0.5 * reporting:
+        return rest
+    return rest + [min(missing, key=lambda a: (a.onset, a.metric))]

@@ -64,7 +64,9 @@ class Span:
     parent_id: str | None
     service: str
     operation: str
-    kind: str  # "server" or "client" (a client span is a call that no server answered)
+    # "server": handling a request; "client": a call to another service (unanswered when no
+    # span of the callee is its child); "internal": other work, or a kind the source left unset.
+    kind: str
     start: float
     duration_ms: float
     error: bool

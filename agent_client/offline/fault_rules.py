@@ -18,7 +18,9 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "disk_full": {"disk_filling": 4.0, "log_disk": 4.0},
     "connection_pool_exhaustion": {"log_connection_pool": 4.0, "pool_wait_up": 1.0},
     "packet_loss": {"tcp_retransmits_up": 4.0, "log_connection_reset": 2.0},
-    "network_latency": {"network_rtt_up": 4.0},
+    # A starved CPU slows every call a service makes or answers: slower calls are no sign of
+    # the network then.
+    "network_latency": {"network_rtt_up": 4.0, "call_gap_up": 4.0, "cpu_saturation": -2.0},
     "dns_failure": {"unresolvable_by_callers": 4.0, "cannot_resolve_dependencies": 4.0, "log_dns": 3.0},
     "credential_failure": {"rejects_callers": 4.0, "credentials_rejected": 4.0, "log_auth": 3.0},
     "config_error": {"config_change_before_onset": 4.5, "log_config": 2.5},

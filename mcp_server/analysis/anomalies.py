@@ -18,7 +18,13 @@ from .metric_kinds import SLI_BREACH, MetricKind, kind_of
 
 MAX_POINTS = 720  # longer windows are averaged down before the search
 MIN_SEGMENT = 4
+# Real windows can hold a handful of one-minute samples: down to two on each side of a change.
+SHORT_SERIES = 16
+MIN_SHORT_SEGMENT = 2
+MIN_SAMPLES = 2 * MIN_SHORT_SEGMENT
 Z_THRESHOLD = 4.0
+# How far (in noise floors) a single last sample must be from everything before it to count.
+LAST_SAMPLE_CLEARANCE = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +83,15 @@ def _fill_gaps(values: list[float]) -> list[float]:
     return out
 
 
+def _min_segment(n: int) -> int:
+    return MIN_SEGMENT if n >= SHORT_SERIES else MIN_SHORT_SEGMENT
+
+
 def _best_split(values: list[float], direction: str) -> tuple[int, float] | None:
     """Best step change: (index, residual sum of squares), O(n) with prefix sums."""
     n = len(values)
-    if n < 2 * MIN_SEGMENT:
+    seg = _min_segment(n)
+    if n < 2 * seg:
         return None
     prefix = list(accumulate(values, initial=0.0))
     total = prefix[-1]
@@ -88,7 +99,7 @@ def _best_split(values: list[float], direction: str) -> tuple[int, float] | None
     mean_sq = total * total / n
     up = direction == "up"
     best, best_gain = None, 0.0
-    for k in range(MIN_SEGMENT, n - MIN_SEGMENT + 1):
+    for k in range(seg, n - seg + 1):
         s1 = prefix[k]
         s2 = total - s1
         m1, m2 = s1 / k, s2 / (n - k)
@@ -109,7 +120,8 @@ def _best_hinge(values: list[float], direction: str) -> tuple[int, float] | None
     Regressing y on x = max(0, t - k) needs only suffix sums of t, t², y and t·y.
     """
     n = len(values)
-    if n < 2 * MIN_SEGMENT:
+    seg = _min_segment(n)
+    if n < 2 * seg:
         return None
     sy = sum(values)
     syy = sum(v * v for v in values)
@@ -126,7 +138,7 @@ def _best_hinge(values: list[float], direction: str) -> tuple[int, float] | None
         suy += v
         suffix[t] = (st, stt, sty, suy)
     best, best_sse = None, None
-    for k in range(MIN_SEGMENT, n - MIN_SEGMENT + 1):
+    for k in range(seg, n - seg + 1):
         cst, cstt, csty, csy = suffix[k]
         cnt = n - k
         sx = cst - k * cnt
@@ -153,7 +165,7 @@ def _before_reset(series: list[float], sign: int) -> list[float]:
     peak_at = series.index(max(series) if sign > 0 else min(series))
     peak, low = series[peak_at] * sign, (min(series) if sign > 0 else -max(series))
     after = [v * sign for v in series[peak_at:]]
-    if peak_at >= 2 * MIN_SEGMENT and after and min(after) < peak - 0.5 * (peak - low):
+    if peak_at >= 2 * _min_segment(len(series)) and after and min(after) < peak - 0.5 * (peak - low):
         return series[: peak_at + 1]
     return series
 
@@ -207,6 +219,11 @@ def _onset(values: list[float], split: int, center: float, scale: float, sign: i
     return first
 
 
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
 def _noise_scale(values: list[float], kind: MetricKind) -> tuple[float, float]:
     """Median and MAD-based scale with only a tiny floor: used to place the onset, where the
     band should be as tight as the noise allows."""
@@ -231,13 +248,13 @@ def detect(metric: str, values: list[float], start: float, step: float,
     if last_real is None:
         return None
     gap = n_raw - 1 - last_real
-    if gap * step >= 90 and last_real >= MIN_SEGMENT:
+    if gap * step >= 90 and last_real >= _min_segment(n_raw):
         before = [v for v in values[: last_real + 1] if v == v]
         center = _median(sorted(before))
         return Anomaly(metric, "missing", start + (last_real + 1) * step, center, math.nan, center, None,
                        math.inf, True, 1.0, "missing")
     series, step_ds = _downsample(_fill_gaps(values[: last_real + 1]), start, step)
-    if len(series) < 2 * MIN_SEGMENT:
+    if len(series) < 2 * _min_segment(len(series)):
         return None
     # Fast screen: a series whose whole range is inside the noise floor cannot hold an anomaly.
     sli = threshold if threshold is not None else SLI_BREACH.get(metric)
@@ -255,9 +272,10 @@ def detect(metric: str, values: list[float], start: float, step: float,
 
     candidates = []
     for direction in (("up", "down") if kind.bad_direction == "both" else (kind.bad_direction,)):
-        found = _shift(metric, kind, series, start, step_ds, direction)
-        if found:
-            candidates.append(found)
+        for found in (_shift(metric, kind, series, start, step_ds, direction),
+                      _last_sample_jump(metric, kind, series, start, step_ds, direction)):
+            if found:
+                candidates.append(found)
     if not candidates and breaching:
         breach = _sli_breach(metric, series, start, step_ds, sli)
         if breach:
@@ -272,11 +290,14 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
         return None
     noise_center, noise = _noise_scale(series[:split], kind)
     onset = _onset(series, split, noise_center, noise, sign)
-    center, scale = robust_center_scale(series[:onset] if onset >= MIN_SEGMENT else series[:split], kind)
+    before = series[:onset] if onset >= _min_segment(len(series)) else series[:split]
+    center, scale = robust_center_scale(before, kind)
     after = series[onset:]
     if not after:
         return None
-    current = _median(sorted(series[-max(3, len(series) // 20):]))
+    # The latest few samples, never reaching back before the onset (short windows).
+    tail = series[max(onset, len(series) - max(3, len(series) // 20)):]
+    current = _median(sorted(tail))
     peak = max(after) if sign > 0 else min(after)
     level = _median(sorted(after))
     if (current - level) * sign > 0:
@@ -286,13 +307,21 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     if change_peak <= 0:
         return None
     z = change / scale if change > 0 else change_peak / scale * 0.5
+    # A level well clear of everything before it is a change however noisy that stretch was:
+    # a short window holds too few samples to estimate its noise.
+    edge = _quantile(before, 0.95 if sign > 0 else 0.05)
+    margin = max(kind.abs_floor, abs(center) * kind.rel_floor, 1e-9)
+    clearance = (level - edge) * sign / margin
+    if clearance >= 1.0:
+        z = max(z, Z_THRESHOLD + clearance - 1.0)
+    elif kind.family == "traffic" and clearance <= 0.0:
+        return None  # back to a level seen before (after a dip in load), not a surge
     rel = change_peak / abs(center) if center else math.inf
     if z < Z_THRESHOLD or change_peak < kind.abs_floor or rel < kind.rel_floor:
         return None
     if kind.min_level is not None and sign > 0 and peak < kind.min_level:
         return None
-    limit = center + sign * Z_THRESHOLD * scale
-    tail = series[-max(3, len(series) // 20):]
+    limit = center + sign * min(Z_THRESHOLD * scale, abs(edge - center) + margin)
     persistent = sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
     return Anomaly(
         metric=metric, direction=direction, onset=start + onset * step, baseline=center, current=current,
@@ -300,6 +329,26 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
         zscore=round(min(z, 1e6), 2), persistent=persistent, score=_score(z, persistent, kind),
         kind="shift",
     )
+
+
+def _last_sample_jump(metric, kind, series, start, step, direction) -> Anomaly | None:
+    """A failure that began at the last sample: too new for a change-point fit, but a level
+    far outside everything the window showed before is one, and it is going on now."""
+    sign = 1 if direction == "up" else -1
+    before, last = series[:-1], series[-1]
+    if len(before) < MIN_SHORT_SEGMENT:
+        return None
+    center, _ = robust_center_scale(before, kind)
+    edge = max(before) if sign > 0 else min(before)
+    # Measured against the window's own spread too: a noisy series leaps now and then.
+    margin = max(kind.abs_floor, abs(center) * kind.rel_floor, max(before) - min(before), 1e-9)
+    clearance = (last - edge) * sign / margin
+    if clearance < LAST_SAMPLE_CLEARANCE or (kind.min_level is not None and sign > 0 and last < kind.min_level):
+        return None
+    z = Z_THRESHOLD + clearance - 1.0
+    return Anomaly(metric=metric, direction=direction, onset=start + (len(series) - 1) * step, baseline=center,
+                   current=last, peak=last, change_pct=None if not center else round(100.0 * (last - center) / abs(center), 1),
+                   zscore=round(z, 2), persistent=True, score=_score(z, True, kind), kind="shift")
 
 
 def _sli_breach(metric, series, start, step, threshold) -> Anomaly | None:

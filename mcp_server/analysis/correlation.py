@@ -36,7 +36,7 @@ CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a s
 OWN_LOG_CATEGORIES = frozenset({"memory", "crash", "disk", "connection_pool", "config", "auth", "dns",
                                 "code_exception", "overload", "connection_reset"})
 # Failure families; request_rate is load, not failure.
-FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "availability")
+FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "availability", "flow")
 # Families that can be pure side effects of a failing dependency.
 PROPAGATING_FAMILIES = frozenset({"errors", "latency"})
 # connection_pool_active follows in-flight requests, so it rises when a dependency is slow.
@@ -71,6 +71,7 @@ class _State:
     info: ServiceInfo
     anomalies: list[Anomaly]
     failure: float = 0.0
+    own_failure: float = 0.0  # the part of `failure` no dependency can cause (resources, network...)
     onset: float | None = None
     typical_onset: float | None = None  # median onset of its failure anomalies
     ongoing: bool = False  # some failure anomaly is still under way at the end of the window
@@ -138,12 +139,21 @@ def rank_candidates(
         verdict = origin_by.get(name)
         if verdict:
             score += 0.6 * _origin_weight(verdict, total_failing_traces)
-        # Explain away: a dependency that failed first (or together) accounts for this one.
+        # Explain away: a dependency that failed first (or together) accounts for this one; a
+        # caller that broke first accounts for a code path here that is no longer reached.
         culprit, strength = _explaining_dependency(st, states)
-        if culprit is not None:
-            propagating_only = st.families <= PROPAGATING_FAMILIES
-            resistance = st.own_specific * (0.8 if propagating_only else 1.0)
-            score *= 1.0 - 0.8 * strength * (1.0 - resistance)
+        caller = _explaining_caller(st, states, callers[name]) if st.families == {"flow"} else None
+        if caller is not None:
+            score *= 0.3
+            st.evidence.append(f"its caller {caller} broke first ({_fmt_onset(states[caller].onset)}) and may "
+                               "no longer call this path")
+            culprit = caller
+        elif culprit is not None:
+            # Only what a failing dependency can cause is explained by it: errors and latency,
+            # unless this service's own evidence (its own exceptions, a change) resists.
+            resistance = st.own_specific * (0.8 if st.families <= PROPAGATING_FAMILIES else 1.0)
+            kept = 1.0 - 0.8 * strength * (1.0 - resistance)
+            score = _combined((st.own_failure, (st.failure - st.own_failure) * kept)) + (score - st.failure)
             st.evidence.append(f"dependency {culprit} was already failing "
                                f"({_fmt_onset(states[culprit].onset)}), which may explain this service")
         elif st.failure > 0:
@@ -225,16 +235,22 @@ def _failure_strength(st: _State) -> None:
         st.evidence.append(f"stopped reporting metrics at {iso(since)} (silent)")
     if not best:
         return
-    remaining = 1.0
-    for value in best.values():
-        remaining *= 1.0 - min(0.95, value)
-    st.failure = 1.0 - remaining
+    st.failure = _combined(best.values())
+    st.own_failure = _combined(v for f, v in best.items() if f not in PROPAGATING_FAMILIES)
     st.families = {f for f, v in best.items() if v >= 0.25}
     st.onset = min(onsets) if onsets else min(a.onset for a in st.anomalies)
     st.typical_onset = sorted(onsets)[len(onsets) // 2] if onsets else st.onset
     st.ongoing = bool(onsets)
     specific = {"saturation": 0.5, "network": 0.7, "restarts": 0.7, "availability": 0.8}
     st.own_specific = max((specific.get(f, 0.0) * min(1.0, best[f] / 0.6) for f in st.families), default=0.0)
+
+
+def _combined(strengths) -> float:
+    """Independent pieces of evidence: the chance that at least one is real."""
+    remaining = 1.0
+    for value in strengths:
+        remaining *= 1.0 - min(0.95, value)
+    return 1.0 - remaining
 
 
 def _metric_signals(a: Anomaly) -> list[str]:
@@ -245,11 +261,14 @@ def _metric_signals(a: Anomaly) -> list[str]:
         "connection_pool_active": "pool_in_use_up", "connection_pool_wait_ms": "pool_wait_up",
         "disk_usage_percent": "disk_filling", "network_rtt_ms": "network_rtt_up",
         "tcp_retransmits_per_second": "tcp_retransmits_up", "restarts_total": "restarts",
+        "call_gap_ms": "call_gap_up", "error_log_rate": "error_logs_up",
     }
     if a.metric == "up" and not up:
         return ["instances_unreachable"]
     if a.metric == "replicas_ready" and not up:
         return ["replicas_not_ready"]
+    if a.metric == "log_statement_rate" and not up:
+        return ["log_statement_stopped"]
     signal = table.get(a.metric)
     return [signal] if signal and up else []
 
@@ -409,6 +428,15 @@ def _explaining_dependency(st: _State, states: dict[str, _State]) -> tuple[str |
         if dep.onset <= st.onset + ONSET_TOLERANCE and dep.failure > strength:
             best, strength = d, dep.failure
     return best, min(1.0, strength)
+
+
+def _explaining_caller(st: _State, states: dict[str, _State], callers: list[str]) -> str | None:
+    """A caller failing since before (or with) this service, if any: the strongest."""
+    if st.onset is None:
+        return None
+    failing = [c for c in callers if states[c].failure >= 0.3 and states[c].onset is not None
+               and states[c].onset <= st.onset + ONSET_TOLERANCE]
+    return max(failing, key=lambda c: (states[c].failure, c), default=None)
 
 
 def _ignore_global_silence(states: dict[str, _State]) -> None:

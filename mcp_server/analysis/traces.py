@@ -93,7 +93,7 @@ def _deepest_failure(root, kids):
             node = min(failing, key=lambda c: c.start)
             continue
         source = node.attributes.get("error.source") if node.error else None
-        slow = [c for c in children if c.service == source and c.kind == "server"] if source else []
+        slow = [c for c in children if c.service == source and c.kind != "client"] if source else []
         if not slow:
             return node
         return _latency_origin(max(slow, key=lambda c: c.duration_ms), kids)
@@ -135,13 +135,13 @@ def attribute_origins(traces: dict[str, list]) -> tuple[list[OriginVerdict], dic
             st = stats.get(s.service)
             if st is None:
                 st = stats[s.service] = ServiceSpanStats(s.service)
-            if s.kind == "server":
+            if s.kind != "client":  # work the service did (a client span is a call it made)
                 children = kids.get(s.span_id, ())
                 st.spans += 1
                 st.errors += s.error
                 st.self_ms.append(max(0.0, s.duration_ms - sum(c.duration_ms for c in children)))
                 for c in children:
-                    if c.kind == "server":
+                    if c.kind != "client":
                         answered[(s.service, c.service)] += 1
             elif s.peer_service:
                 unanswered[(s.service, s.peer_service)] += 1

@@ -100,7 +100,8 @@ def spans_from_jaeger(trace: dict) -> list[Span]:
         out.append(Span(
             trace_id=str(raw["traceID"]), span_id=str(raw["spanID"]), parent_id=str(parent) if parent else None,
             service=str(process.get("serviceName", "")), operation=str(raw.get("operationName", "")),
-            kind="client" if tags.get("span.kind") in ("client", "producer") else "server",
+            kind="client" if tags.get("span.kind") in ("client", "producer") else
+            "server" if tags.get("span.kind") in ("server", "consumer") else "internal",
             start=int(raw["startTime"]) / 1e6, duration_ms=int(raw.get("duration", 0)) / 1e3, error=error,
             status_message=str(tags.get("otel.status_description") or ""),
             peer_service=str(peer) if peer else None,

@@ -23,6 +23,7 @@ from .http import HttpClient
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{16}$|^[0-9a-fA-F]{32}$")
 _SEARCH_ID = re.compile(r"[0-9a-fA-F]{1,32}")  # search results drop leading zeros
 _CLIENT_KINDS = {3, 4, "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "client", "producer"}
+_SERVER_KINDS = {2, 5, "SPAN_KIND_SERVER", "SPAN_KIND_CONSUMER", "server", "consumer"}
 _ERROR_CODES = {2, "STATUS_CODE_ERROR"}
 
 
@@ -108,7 +109,8 @@ def spans_from_otlp(doc: dict) -> list[Span]:
                     trace_id=hex_id(raw["traceId"]), span_id=hex_id(raw["spanId"]),
                     parent_id=hex_id(parent) if parent else None, service=service,
                     operation=str(raw.get("name", "")),
-                    kind="client" if raw.get("kind") in _CLIENT_KINDS else "server",
+                    kind="client" if raw.get("kind") in _CLIENT_KINDS else
+                    "server" if raw.get("kind") in _SERVER_KINDS else "internal",
                     start=start_ns / 1e9, duration_ms=(int(raw.get("endTimeUnixNano", start_ns)) - start_ns) / 1e6,
                     error=status.get("code") in _ERROR_CODES, status_message=str(status.get("message", "")),
                     peer_service=str(peer) if peer else None, attributes=attrs))

@@ -1,7 +1,8 @@
 """`traces.otlp.json`: an OTLP/JSON ExportTraceServiceRequest, spans grouped by service.
 
-A span of kind CLIENT is a call that no server answered (its `peer.service` attribute names
-the callee); every other kind is read as work done by the span's service.
+Kinds are read as the project's three (`telemetry.records.Span.kind`): CLIENT and PRODUCER
+spans are calls (`peer.service` names the callee), SERVER and CONSUMER spans handle requests,
+INTERNAL and unspecified spans are other work.
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ from telemetry.records import Span
 
 from .files import LayoutError, expect, read_json
 
+SPAN_KIND_INTERNAL = 1
 SPAN_KIND_SERVER = 2
 SPAN_KIND_CLIENT = 3
+SPAN_KIND_PRODUCER = 4
+SPAN_KIND_CONSUMER = 5
+_WRITTEN_KIND = {"server": SPAN_KIND_SERVER, "client": SPAN_KIND_CLIENT, "internal": SPAN_KIND_INTERNAL}
+_READ_KIND = {SPAN_KIND_SERVER: "server", SPAN_KIND_CONSUMER: "server", SPAN_KIND_CLIENT: "client",
+              SPAN_KIND_PRODUCER: "client"}
 STATUS_OK = 1
 STATUS_ERROR = 2
 
@@ -37,7 +44,7 @@ def otlp_span(s: Span, kind: int | None = None, status: bool = True) -> dict:
         "traceId": s.trace_id,
         "spanId": s.span_id,
         "name": s.operation,
-        "kind": kind if kind is not None else SPAN_KIND_SERVER if s.kind == "server" else SPAN_KIND_CLIENT,
+        "kind": kind if kind is not None else _WRITTEN_KIND.get(s.kind, SPAN_KIND_INTERNAL),
         "startTimeUnixNano": str(start_ns),
         "endTimeUnixNano": str(start_ns + int(s.duration_ms * 1e6)),
         "attributes": [_attr(k, v) for k, v in sorted(s.attributes.items())],
@@ -61,7 +68,9 @@ def otlp_traces(spans, scope: str = "aiops-simulator", **span_options) -> dict:
 
 
 # ----------------------------------------------------------------------------- reading
-_KIND_NAMES = {"SPAN_KIND_CLIENT": SPAN_KIND_CLIENT, "SPAN_KIND_SERVER": SPAN_KIND_SERVER}
+_KIND_NAMES = {"SPAN_KIND_INTERNAL": SPAN_KIND_INTERNAL, "SPAN_KIND_SERVER": SPAN_KIND_SERVER,
+               "SPAN_KIND_CLIENT": SPAN_KIND_CLIENT, "SPAN_KIND_PRODUCER": SPAN_KIND_PRODUCER,
+               "SPAN_KIND_CONSUMER": SPAN_KIND_CONSUMER}
 _STATUS_NAMES = {"STATUS_CODE_ERROR": STATUS_ERROR, "STATUS_CODE_OK": STATUS_OK}
 
 
@@ -101,9 +110,9 @@ def _span(raw, service: str, where: str) -> Span:
     attributes = _attributes(raw.get("attributes"), where)
     peer = attributes.get("peer.service")
     return Span(str(raw["traceId"]), str(raw["spanId"]), raw.get("parentSpanId") or None, service,
-                str(raw.get("name", "")), "client" if kind == SPAN_KIND_CLIENT else "server", start_ns / 1e9,
+                str(raw.get("name", "")), _READ_KIND.get(kind, "internal"), start_ns / 1e9,
                 (end_ns - start_ns) / 1e6, code == STATUS_ERROR, str(status.get("message", "")),
-                peer if kind == SPAN_KIND_CLIENT and isinstance(peer, str) else None, attributes)
+                peer if _READ_KIND.get(kind) == "client" and isinstance(peer, str) else None, attributes)
 
 
 def _attributes(items, where: str) -> dict:
