@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="MCP server exposing observability telemetry and remediation-proposal tools. Every option "
                     "can also be set by environment: AIOPS_MCP_<OPTION> (e.g. AIOPS_MCP_READ_ONLY=true).",
     )
-    from .server import server_version
+    from .version import server_version
 
     parser.add_argument("--version", action="version", version=f"aiops-mcp {server_version()}")
     options: list[argparse.Action] = []  # the server's options, each settable by environment
@@ -146,7 +146,8 @@ def _absolute_paths(args: argparse.Namespace) -> None:
         if not path.exists():
             hint = "" if Path(given).expanduser().is_absolute() else \
                 f" (relative to the working directory {Path.cwd()}; give an absolute path)"
-            raise ValueError(f"--{name.replace('_', '-')} {str(path)!r}: no such file or directory{hint}")
+            kind = "directory" if name == "data" else "file"
+            raise ValueError(f"--{name.replace('_', '-')} {str(path)!r}: no such {kind}{hint}")
         setattr(args, name, str(path))
 
 

@@ -104,7 +104,13 @@ class InFlightRequests:
                                                                   "in this session"}}
             return await JSONResponse(error, status_code=400)(scope, receive, send)
 
-        async def replay():
+        replayed = False
+
+        async def replay():  # the body once, then what the client does next (a disconnect)
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
         if key is not None:
@@ -127,7 +133,7 @@ def _request_id(body: bytes) -> object | None:
 
 
 def build_app(server: MCPServer, args: argparse.Namespace) -> ASGIApp:
-    from .server import server_version
+    from .version import server_version
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(request: Request) -> Response:

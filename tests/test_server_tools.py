@@ -86,7 +86,7 @@ BAD_CALLS = [
     ("query_metrics", {"service": "user-service", "metric": "cpu"}, ["metric", "cpu_percent"]),
     ("fetch_active_alerts", {"window_minutes": 0}, ["window_minutes"]),
     ("fetch_active_alerts", {"window_minutes": 10**9}, ["window_minutes"]),
-    ("query_logs", {"end_time": "yesterday"}, ["end_time", "ISO-8601"]),
+    ("query_logs", {"end_time": "yesterday"}, ["end_time", "RFC 3339", "now-1h"]),
     ("query_logs", {"end_time": "1999-01-01T00:00:00Z"}, ["end_time", "before the data starts"]),
     ("query_logs", {"cursor": "zzz"}, ["cursor"]),
     ("query_logs", {"min_level": "LOUD"}, ["min_level"]),
