@@ -41,7 +41,7 @@ def tools(state: ServerState) -> list[Tool]:
     @tool(title="Recent deployments", annotations=READ_ONLY)
     def get_recent_deployments(
         service: ServiceFilter = None,
-        change_type: Literal["any", "deployment", "config"] = "any",
+        change_type: Annotated[Literal["any", "deployment", "config"], Field(description="kind")] = "any",
         window_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 30, description="minutes before end_time")] = 1440,
         end_time: EndTime = None,
         limit: up_to(200) = 8,

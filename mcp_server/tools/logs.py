@@ -79,7 +79,7 @@ def tools(state: ServerState) -> list[Tool]:
     @tool(title="Query logs", annotations=READ_ONLY)
     def query_logs(
         service: ServiceFilter = None,
-        min_level: Level = "WARN",
+        min_level: Annotated[Level, Field(description="lowest level")] = "WARN",
         contains: Annotated[str | None, Field(max_length=200, description="case-insensitive text")] = None,
         trace_id: Annotated[str | None, Field(max_length=64, description="one request's lines")] = None,
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
@@ -112,7 +112,7 @@ def tools(state: ServerState) -> list[Tool]:
     @tool(title="Search error patterns", annotations=READ_ONLY)
     def search_error_patterns(
         service: ServiceFilter = None,
-        min_level: Literal["WARN", "ERROR", "FATAL"] = "ERROR",
+        min_level: Annotated[Literal["WARN", "ERROR", "FATAL"], Field(description="lowest level")] = "ERROR",
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: up_to(100) = 5,

@@ -97,7 +97,7 @@ def tools(state: ServerState) -> list[Tool]:
     @tool(title="Format incident report", annotations=READ_ONLY)
     def format_incident_report(
         title: Annotated[str, Field(min_length=3, max_length=200, description="one line")],
-        severity: Literal["P1", "P2", "P3", "P4"],
+        severity: Annotated[Literal["P1", "P2", "P3", "P4"], Field(description="P1 worst")],
         summary: Annotated[str, Field(min_length=3, max_length=2000, description="what happened")],
         root_cause_service: ServiceFilter = None,
         root_cause: Annotated[str | None, Field(max_length=2000, description="what failed and why")] = None,

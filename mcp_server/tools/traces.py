@@ -76,7 +76,7 @@ def tools(state: ServerState) -> list[Tool]:
     @tool(title="Query traces", annotations=READ_ONLY)
     def query_traces(
         service: ServiceFilter = None,
-        errors_only: bool = False,
+        errors_only: Annotated[bool, Field(description="failing only")] = False,
         min_duration_ms: Annotated[float | None, Field(ge=0, le=86_400_000, description="slower only")] = None,
         trace_id: Annotated[str | None, Field(max_length=64, description="one trace")] = None,
         include_spans: Annotated[bool, Field(description="span detail, 5 traces max")] = False,
