@@ -41,7 +41,7 @@ async def test_schemas_refuse_unknown_arguments_describe_each_and_stay_portable(
         for node in [*_walk(t.input_schema), *_walk(t.output_schema)]:
             assert not isinstance(node.get("type"), list), t.name  # one type per schema: portable
         if t.name in PROPOSAL_TOOLS:
-            assert "executes nothing" in t.description
+            assert "human approval; executes nothing" in t.description
     seed = next(t for t in tools if t.name == "load_scenario").input_schema["properties"]["seed"]
     assert seed["maximum"] == 2**31 - 1
 
@@ -51,7 +51,9 @@ STRICT = [
     ({"include_resolved": "yes"}, ["include_resolved", "boolean", "'yes'"]),
     ({"limit": "5"}, ["limit", "integer"]),
     ({"limit": 5.5}, ["limit"]),
-    ({"service": "x" * 1_000_000}, ["service", "at most 63", "1,000,002 characters"]),
+    ({"service": "x" * 1_000_000}, ["service", "at most 63", "1,000,002 characters", "known services"]),
+    ({"end_time": " " * 100_000 + "x"}, ["end_time", "100,003 characters"]),
+    ({"cursor": "o:" + "9" * 100_000}, ["cursor", "100,004 characters"]),
     ({f"k{i}": i for i in range(126)}, ["unknown arguments", "and 121 more"]),
 ]
 

@@ -65,8 +65,8 @@ def tools(state: ServerState) -> list[Tool]:
         limit: up_to(200) = 20,
         cursor: Cursor = None,
     ) -> AlertsResult:
-        """Start here: alerts in the window, most severe then earliest first (the first alert is
-        often closest to the cause). Next: get_service_health_summary, search_error_patterns."""
+        """Start here: alerts, most severe then earliest first. Next:
+        get_service_health_summary."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -99,8 +99,7 @@ def tools(state: ServerState) -> list[Tool]:
         limit: up_to(300) = 10,
         cursor: Cursor = None,
     ) -> HealthResult:
-        """Which services are down or degraded now (worst first), with latest error rate, p99
-        latency, CPU, memory. Use at triage; next: detect_anomalies, correlate_signals."""
+        """At triage: services down or degraded now, worst first. Next: search_error_patterns."""
         backend = state.telemetry()
         service = check_service(backend, service)
         first, end = backend.time_range()

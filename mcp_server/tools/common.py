@@ -37,12 +37,16 @@ PROPOSAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempot
                            open_world_hint=False)
 
 # Argument types shared by the tools. Descriptions are few words: models read them on every request.
+# Names, times and cursors are capped in code (check_service, parse_time, paginate), not in the
+# schema: a model never needs the cap to write a good one, and every schema keyword costs tokens.
 SERVICE_MAX_CHARS = 63  # a DNS label, as service names are in Kubernetes and the simulator
-Service = Annotated[str, Field(min_length=1, max_length=SERVICE_MAX_CHARS, description="service name")]
-ServiceFilter = Annotated[str | None, Field(max_length=SERVICE_MAX_CHARS, description="only this service")]
-WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES, description="minutes before end_time")]
-EndTime = Annotated[str | None, Field(max_length=40, description="RFC 3339, now-1h or -30m; default: latest data")]
-Cursor = Annotated[str | None, Field(max_length=24, description="next_cursor of the previous page")]
+TIME_MAX_CHARS = 40
+CURSOR_MAX_CHARS = 24
+Service = Annotated[str, Field(description="service name")]
+ServiceFilter = Annotated[str | None, Field(description="filter")]
+WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES, description="minutes back")]
+EndTime = Annotated[str | None, Field(description="RFC 3339 or now-1h; default latest")]
+Cursor = Annotated[str | None, Field(description="from next_cursor")]
 
 T = TypeVar("T")
 
@@ -86,6 +90,8 @@ def parse_time(value: str, now: float) -> float:
     """RFC 3339 / ISO-8601, `now`, `now-1h` or `-30m` (s, m, h, d). `now` is the end of the
     served data: the present for a live backend, the recorded present for a replayed incident.
     Raises ValueError."""
+    if len(value) > TIME_MAX_CHARS:
+        raise ValueError(value)
     relative = _RELATIVE.match(value)
     if relative and value.strip():
         amount, unit = relative.groups()
@@ -124,6 +130,9 @@ def check_service(backend: TelemetryBackend, service: str | None, *, required: b
     names = [s.name for s in backend.services()]
     if service in names:
         return service
+    if len(service) > SERVICE_MAX_CHARS:
+        raise ToolError(f"service: at most {SERVICE_MAX_CHARS} characters, got {brief(service)}; known services: "
+                        + _listed(names))
     raise ToolError(f"service: unknown service {brief(service)}.{_did_you_mean(service, names)} "
                     f"Known services: {_listed(names)}")
 
@@ -136,7 +145,7 @@ def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
 
 
 def _did_you_mean(value: str, choices: Sequence[str]) -> str:
-    if len(value) > 2 * SERVICE_MAX_CHARS:  # fuzzy matching costs time in the length of the input
+    if len(value) > SERVICE_MAX_CHARS:  # fuzzy matching costs time in the length of the input
         return ""
     import difflib  # only bad arguments need it
 
@@ -159,7 +168,7 @@ def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T
     if cursor:
         try:
             kind, _, value = cursor.partition(":")
-            offset = int(value)
+            offset = int(value) if len(cursor) <= CURSOR_MAX_CHARS else -1
             if kind != "o" or offset < 0:
                 raise ValueError
         except ValueError:

@@ -37,8 +37,7 @@ def tools(state: ServerState) -> list[Tool]:
         end_time: EndTime = None,
         limit: up_to(10) = 5,
     ) -> CorrelationResult:
-        """The root-cause ranking from every signal (onsets along the dependency graph, trace
-        error origins, silence, log blame, changes before onset). Next: confirm the top one."""
+        """Root-cause candidates ranked from every signal. Next: confirm the top one."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         candidates = state.investigation(start, end).candidates(limit)

@@ -42,13 +42,13 @@ def tools(state: ServerState) -> list[Tool]:
     def get_recent_deployments(
         service: ServiceFilter = None,
         change_type: Annotated[Literal["any", "deployment", "config"], Field(description="kind")] = "any",
-        window_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 30, description="minutes before end_time")] = 1440,
+        window_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 30, description="minutes back")] = 1440,
         end_time: EndTime = None,
         limit: up_to(200) = 8,
         cursor: Cursor = None,
     ) -> ChangesResult:
-        """What changed before the trouble: deployments and config changes, newest first, with
-        rollback targets and old/new values. Next: propose_rollback or propose_config_change."""
+        """Deployments and config changes, newest first, with rollback targets: what changed
+        before the trouble."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)

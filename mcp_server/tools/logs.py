@@ -80,15 +80,14 @@ def tools(state: ServerState) -> list[Tool]:
     def query_logs(
         service: ServiceFilter = None,
         min_level: Annotated[Level, Field(description="lowest level")] = "WARN",
-        contains: Annotated[str | None, Field(max_length=200, description="case-insensitive text")] = None,
-        trace_id: Annotated[str | None, Field(max_length=64, description="one request's lines")] = None,
+        contains: Annotated[str | None, Field(max_length=200, description="substring")] = None,
+        trace_id: Annotated[str | None, Field(max_length=64, description="one trace")] = None,
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
         limit: up_to(200) = 6,
         cursor: Cursor = None,
     ) -> LogsResult:
-        """Raw log lines, newest first, at or above min_level, by service, text or trace id: to
-        read examples once search_error_patterns has shown what to look for."""
+        """Raw log lines, newest first: examples of what search_error_patterns found."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -118,8 +117,8 @@ def tools(state: ServerState) -> list[Tool]:
         limit: up_to(100) = 5,
         cursor: Cursor = None,
     ) -> PatternsResult:
-        """First look at logs: problem lines grouped into templates with count, first/last seen,
-        services, whom they blame and a failure category. Next: query_logs for examples."""
+        """First look at logs: error lines grouped by template, with counts, first/last seen,
+        services, whom they blame. Next: query_logs."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -151,8 +150,7 @@ def tools(state: ServerState) -> list[Tool]:
         limit: up_to(500) = 10,
         cursor: Cursor = None,
     ) -> LogStatsResult:
-        """Where errors grow: log volume per service and level, error share, first vs second half
-        of the window, error timeline. Use to see when errors began and where."""
+        """When and where errors grew: volume per service and level, error share, timeline."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)

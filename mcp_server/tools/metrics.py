@@ -96,8 +96,7 @@ def tools(state: ServerState) -> list[Tool]:
         end_time: EndTime = None,
         max_points: Annotated[int, Field(ge=0, le=500, description="series points")] = 20,
     ) -> MetricsResult:
-        """A suspect's metrics: all in brief (metric="all"), or one with min/max/mean/p95/last,
-        baseline, change and downsampled points. Use after detect_anomalies names a service."""
+        """A suspect's metrics: all in brief, or one in detail. Use after detect_anomalies."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         names = list(backend.metric_names())
@@ -137,8 +136,8 @@ def tools(state: ServerState) -> list[Tool]:
         limit: up_to(200) = 12,
         cursor: Cursor = None,
     ) -> AnomaliesResult:
-        """What changed and when: anomalies per service and metric (direction, onset, baseline,
-        level, 0-1 score) and silent services. Earliest onsets point at the cause."""
+        """What changed and when: metric anomalies with onsets, and silent services. The earliest
+        onset points at the cause."""
         backend = state.telemetry()
         service = check_service(backend, service)
         if metric is not None:
@@ -175,8 +174,7 @@ def tools(state: ServerState) -> list[Tool]:
         limit: up_to(1000) = 60,
         cursor: Cursor = None,
     ) -> DependenciesResult:
-        """Who calls whom: a service's callers and callees within depth, else all edges. Use to
-        tell cause from victim: failures travel to callers, load to callees."""
+        """Who calls whom: failures travel to callers, load to callees."""
         backend = state.telemetry()
         service = check_service(backend, service)
         infos = {s.name: s for s in backend.services()}

@@ -34,7 +34,7 @@ MAX_PROPOSALS = 100  # per session: a host looping on proposals meets a limit, n
 WITHDRAW = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
                            open_world_hint=False)
 # A recorded proposal, for an approver: the docstrings of the tools that make one say so.
-RECORDS_ONLY = "Records a proposal for human approval; executes nothing."
+RECORDS_ONLY = "Recorded for human approval; executes nothing."
 
 
 class RunbookItem(Output):
@@ -80,8 +80,7 @@ def tools(state: ServerState) -> list[Tool]:
         fault_type: Annotated[str | None, Field(max_length=60, description="e.g. memory_leak")] = None,
         symptom: Annotated[str | None, Field(max_length=300, description="free text, e.g. OOMKilled")] = None,
     ) -> RunbookResult:
-        """Before proposing a fix: the runbook for a fault type or symptom (confirm, mitigate,
-        fitting actions, avoid). Next: the propose_* tool its actions name."""
+        """Before proposing a fix: a fault type's runbook and fitting actions."""
         if not fault_type and not symptom:
             raise ToolError("fault_type or symptom: give one; fault types: " + ", ".join(runbooks.RUNBOOKS))
         found = runbooks.find(fault_type, symptom)
@@ -99,8 +98,7 @@ def tools(state: ServerState) -> list[Tool]:
         reason: Reason,
         target_version: Annotated[str | None, Field(max_length=40, description="default: the one before")] = None,
     ) -> ProposalResult:
-        """Propose rolling a service back to a version it really ran, when a deployment started
-        the trouble."""
+        """Propose a rollback to a version the service really ran."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         history = sorted((d for d in backend.deployments(0.0, backend.time_range()[1] + 1)
@@ -135,7 +133,7 @@ def tools(state: ServerState) -> list[Tool]:
         replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS, description="new count, at most 5x now")],
         reason: Reason,
     ) -> ProposalResult:
-        """Propose a new replica count, for saturation or a traffic surge."""
+        """Propose a replica count, for saturation or a surge."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         current = next(s.replicas for s in backend.services() if s.name == service)
@@ -156,7 +154,7 @@ def tools(state: ServerState) -> list[Tool]:
         value: Annotated[str, Field(max_length=256, description="plain token")],
         reason: Reason,
     ) -> ProposalResult:
-        """Propose setting one config key, e.g. to revert a bad change or resize a pool."""
+        """Propose setting one config key, e.g. reverting a bad change."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         if not _KEY.match(key):

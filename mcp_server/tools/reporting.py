@@ -85,8 +85,7 @@ def tools(state: ServerState) -> list[Tool]:
         end_time: EndTime = None,
         limit: up_to(200) = 8,
     ) -> TimelineResult:
-        """The incident in order: changes, first alerts, onsets of the likeliest causes, silence,
-        new error patterns, proposals. Use when writing up; next: format_incident_report."""
+        """The incident in order. Next: format_incident_report."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         kept, total = tl.build(collect_events(state, start, end), limit)
@@ -106,8 +105,7 @@ def tools(state: ServerState) -> list[Tool]:
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
     ) -> ReportResult:
-        """Last step: a Markdown incident report from your findings plus the affected services,
-        timeline and recorded proposals."""
+        """Last step: a Markdown report of your findings and the server's evidence."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         inv = state.investigation(start, end)

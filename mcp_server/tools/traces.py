@@ -85,8 +85,7 @@ def tools(state: ServerState) -> list[Tool]:
         limit: up_to(50) = 2,
         cursor: Cursor = None,
     ) -> TracesResult:
-        """Where failing requests fail (error origins), per-service span error rate and self
-        time, a few traces. Use to confirm a suspect or find a slow hop."""
+        """Where failing requests fail and what is slow: to confirm a suspect."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
