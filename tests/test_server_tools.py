@@ -4,6 +4,7 @@ import json
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from tests.server_helpers import (DEFAULT_ARGS, MAX_ARGS, ORIGINAL_TOOLS, PROPOSAL_TOOLS, STATE_TOOLS, make_server,
                                   payload)
@@ -124,8 +125,9 @@ async def test_bad_arguments_give_helpful_errors_and_the_server_keeps_serving():
             for fragment in expected:
                 assert fragment in message, f"{name}({args}): {message!r} lacks {fragment!r}"
             assert "Traceback" not in message
-        unknown = await client.call_tool("no_such_tool", {})
-        assert unknown.is_error
+        with pytest.raises(MCPError) as unknown:  # a protocol error (-32602), as the spec says
+            await client.call_tool("no_such_tool", {})
+        assert unknown.value.code == -32602
         ok = await client.call_tool("get_backend_status", {})
         assert not ok.is_error
 
