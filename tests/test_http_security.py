@@ -15,8 +15,14 @@ import pytest
 from mcp import Client
 
 from tests.conftest import ROOT, _free_port
+from tests.test_transports import BIG_SPEC
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
 TOKEN = "test-token-0123456789abcdef"
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
@@ -70,11 +76,12 @@ def test_tokens_hosts_origins_limits_and_errors(secured):
     assert malformed.json()["error"]["code"] == -32700
 
 
+@pytest.mark.anyio
 async def test_a_duplicated_in_flight_request_id_is_answered(secured):
     session = _post(secured, INIT).headers["mcp-session-id"]
     _post(secured, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session=session)
     slow = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
-        "name": "load_scenario", "arguments": {"preset": "memory_leak", "seed": 11}}}
+        "name": "load_scenario", "arguments": {"spec": BIG_SPEC}}}
     answers = {}
 
     async def send(name):
@@ -82,12 +89,13 @@ async def test_a_duplicated_in_flight_request_id_is_answered(secured):
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(send, "first")
-        await anyio.sleep(0.3)
+        await anyio.sleep(1.0)  # the first is generating its incident
         tg.start_soon(send, "second")
     assert answers["second"].status_code == 400 and "already in flight" in answers["second"].text
     assert answers["first"].status_code == 200 and '"id":7' in answers["first"].text
 
 
+@pytest.mark.anyio
 async def test_each_session_has_its_own_incident_and_proposals(secured):
     headers = {"authorization": f"Bearer {TOKEN}"}
     from mcp.client.streamable_http import streamable_http_client
