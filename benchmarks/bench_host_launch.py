@@ -1,5 +1,5 @@
 """A desktop host's launch of the documented entry: `uvx --from CHECKOUT aiops-mcp` from another
-working directory with a clean environment (PATH, HOME only), timed from spawn to the answer of
+working directory with a clean environment (PATH, HOME, package-index settings), timed from spawn to the answer of
 initialize + tools/list + one tool call. The first run installs; the figure is the next runs'
 (target: <= 3 s).
 
@@ -21,7 +21,9 @@ from tests.conftest import ROOT
 
 
 async def launch(uvx: str, cwd: str) -> float:
-    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]}
+    # What a GUI host passes on: a bare PATH and HOME, plus this machine's package-index settings.
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"],
+           **{k: v for k, v in os.environ.items() if k.startswith(("UV_", "SSL_CERT")) or k.lower().endswith("_proxy")}}
     params = StdioServerParameters(command=uvx, args=["--from", str(ROOT), "aiops-mcp", "--scenario", "memory_leak"],
                                    cwd=cwd, env=env)
     started = time.perf_counter()
