@@ -1,30 +1,87 @@
-"""`aiops-mcp`: run the MCP server, or export a simulated incident in real backends' formats."""
+"""`aiops-mcp`: run the MCP server, or export a simulated incident in real backends' formats.
+
+Every server option can also be set by an environment variable, `AIOPS_MCP_` and the option's
+name (`--read-only` -> `AIOPS_MCP_READ_ONLY=true`); the command line wins. The bearer token's
+are `AIOPS_MCP_TOKEN` and `AIOPS_MCP_TOKEN_FILE`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
+
+ENV_PREFIX = "AIOPS_MCP_"
+ENV_NAMES = {"auth_token": "AIOPS_MCP_TOKEN", "auth_token_file": "AIOPS_MCP_TOKEN_FILE"}
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def _add_scenario_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenario", metavar="NAME", help="preset name (see `aiops-agent scenarios`)")
-    p.add_argument("--scenario-file", metavar="PATH", help="scenario spec file (.json or .toml)")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+def _add_scenario_args(p: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [p.add_argument("--scenario", metavar="NAME", help="preset name (see `aiops-agent scenarios`)"),
+            p.add_argument("--scenario-file", metavar="PATH", help="scenario spec file (.json or .toml)"),
+            p.add_argument("--seed", type=int, help="override the scenario's seed")]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aiops-mcp",
-        description="MCP server exposing observability telemetry and remediation-proposal tools.",
+        description="MCP server exposing observability telemetry and remediation-proposal tools. Every option "
+                    "can also be set by environment: AIOPS_MCP_<OPTION> (e.g. AIOPS_MCP_READ_ONLY=true).",
     )
-    parser.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    parser.add_argument("--config", metavar="FILE", help="live stack configuration, TOML (docs/backends.md)")
-    _add_scenario_args(parser)
-    parser.add_argument("--data", metavar="DIR", help="serve the telemetry files in DIR (the export layout)")
-    parser.add_argument("--now", metavar="TIME", help="with --data: serve nothing after TIME (ISO-8601)")
+    from .version import server_version
+
+    parser.add_argument("--version", action="version", version=f"aiops-mcp {server_version()}")
+    options: list[argparse.Action] = []  # the server's options, each settable by environment
+
+    def opt(group, *flags, **kwargs) -> None:
+        options.append(group.add_argument(*flags, **kwargs))
+
+    opt(parser, "--transport", choices=("stdio", "streamable-http"), default="stdio")
+    opt(parser, "--host", default="127.0.0.1",
+        help="HTTP bind address (default 127.0.0.1; any other needs a token)")
+    opt(parser, "--port", type=int, default=8000, help="HTTP port (default 8000)")
+    options.extend(_add_scenario_args(parser))
+    opt(parser, "--data", metavar="DIR", help="serve the telemetry files in DIR (the export layout)")
+    opt(parser, "--now", metavar="TIME", help="with --data: serve nothing after TIME (ISO-8601)")
+    opt(parser, "--config", metavar="FILE", help="live stack configuration, TOML (docs/backends.md)")
+    opt(parser, "--log-level", choices=LOG_LEVELS, default="warning",
+        help="the server's own log on stderr (default warning)")
+    tools = parser.add_argument_group("tools")
+    opt(tools, "--read-only", action="store_true", help="serve only tools that change nothing")
+    opt(tools, "--enabled-tools", type=_names, default=(), metavar="LIST",
+        help="serve only these tools or categories (comma-separated)")
+    opt(tools, "--disabled-tools", type=_names, default=(), metavar="LIST",
+        help="do not serve these tools or categories (comma-separated)")
+    http = parser.add_argument_group("streamable HTTP")
+    opt(http, "--auth-token", metavar="TOKEN",
+        help="require this bearer token (prefer AIOPS_MCP_TOKEN: arguments are visible to ps)")
+    opt(http, "--auth-token-file", metavar="PATH",
+        help="require a bearer token listed in PATH (one per line; each a client of its own)")
+    opt(http, "--allowed-hosts", type=_names, default=(), metavar="LIST",
+        help="Host headers accepted besides the bind address (for a reverse proxy)")
+    opt(http, "--allowed-origins", type=_names, default=(), metavar="LIST",
+        help="Origin headers accepted besides the bind address's")
+    opt(http, "--shared-state", action="store_true",
+        help="all clients share one incident and one proposal list (default: per session)")
+    opt(http, "--max-sessions", type=_positive, default=100, metavar="N",
+        help="sessions kept with their own incident and proposals (default 100)")
+    opt(http, "--max-request-bytes", type=_positive, default=DEFAULT_MAX_REQUEST_BYTES, metavar="N",
+        help=f"largest request body accepted (default {DEFAULT_MAX_REQUEST_BYTES})")
+    parser.set_defaults(environment_options=options)
     sub = parser.add_subparsers(dest="command")
     check = sub.add_parser("check", help="check the configured live stack: does each backend answer, with what")
     check.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="live stack configuration")
@@ -37,8 +94,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def apply_environment(parser: argparse.ArgumentParser, environ: os._Environ | dict) -> None:
+    """Options not given on the command line take their `AIOPS_MCP_*` environment value,
+    converted and checked as the option's own (a bad value stops the start, naming the
+    variable)."""
+    defaults = {}
+    for action in parser.get_default("environment_options"):
+        name = ENV_NAMES.get(action.dest, ENV_PREFIX + action.dest.upper())
+        if name not in environ:
+            continue
+        raw = environ[name].strip()
+        try:
+            if action.nargs == 0:  # a switch
+                if raw.lower() not in TRUE + FALSE:
+                    raise ValueError
+                value = raw.lower() in TRUE
+            else:
+                value = action.type(raw) if action.type else raw
+                if action.choices and value not in action.choices:
+                    raise ValueError
+        except ValueError:
+            parser.error(f"{name}={raw!r} is not a valid value for {action.option_strings[0]}")
+        defaults[action.dest] = value
+    parser.set_defaults(**defaults)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    apply_environment(parser, os.environ)
+    args = parser.parse_args(argv)
     if args.command == "export":
         return _export(args)
     if args.command == "import":
@@ -48,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return check(args)
     try:
+        _absolute_paths(args)
         backend = _backend(args)
     except ValueError as exc:  # SpecError is one
         print(f"aiops-mcp: {exc}", file=sys.stderr)
@@ -55,6 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     from .server import serve
 
     return serve(args, backend)
+
+
+def _absolute_paths(args: argparse.Namespace) -> None:
+    """File arguments as absolute paths, so that messages name the file really looked for: a
+    host or `uv run --directory` may start the server in another working directory."""
+    for name in ("scenario_file", "data"):
+        given = getattr(args, name)
+        if given is None:
+            continue
+        path = Path(given).expanduser().resolve()
+        if not path.exists():
+            hint = "" if Path(given).expanduser().is_absolute() else \
+                f" (relative to the working directory {Path.cwd()}; give an absolute path)"
+            kind = "directory" if name == "data" else "file"
+            raise ValueError(f"--{name.replace('_', '-')} {str(path)!r}: no such {kind}{hint}")
+        setattr(args, name, str(path))
 
 
 def _backend(args: argparse.Namespace):

@@ -1,4 +1,5 @@
-"""Server-wide state: the active backend, the investigation cache and recorded proposals."""
+"""Server-wide state: the backend, the investigation cache and the client sessions (each with
+its incident and its recorded proposals)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from telemetry.backend import TelemetryBackend
 
 from .investigation import Investigation
+from .sessions import Session, Sessions
 
 # The tools' default window: what an investigation asks about first.
 DEFAULT_WINDOW_MINUTES = 60
@@ -23,11 +25,11 @@ class InvestigationCache:
         self._lock = threading.Lock()
         self._size = size
 
-    def keep_only(self, backend: TelemetryBackend) -> None:
-        """Forget the analyses of every other telemetry: after a switch of incident they can
-        never be asked for again, and each holds its incident's telemetry in memory."""
+    def forget(self, backend: TelemetryBackend) -> None:
+        """Forget the analyses of a telemetry no session serves any more: they can never be asked
+        for again, and each holds its incident's telemetry in memory."""
         with self._lock:
-            for key in [k for k, inv in self._items.items() if inv.backend is not backend]:
+            for key in [k for k, inv in self._items.items() if inv.backend is backend]:
                 del self._items[key]
 
     def get(self, backend: TelemetryBackend, start: float, end: float) -> Investigation:
@@ -62,14 +64,22 @@ class Proposal:
 class ServerState:
     backend: object  # a TelemetryBackend, or a simulator that serves one incident's store
     cache: InvestigationCache = field(default_factory=InvestigationCache)
-    proposals: list[Proposal] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    sessions: Sessions = field(default_factory=Sessions)
+
+    def __post_init__(self) -> None:
+        self.sessions.on_drop = lambda s: self.release(s.incident) if s.incident is not None else None
+
+    def session(self) -> Session:
+        """The calling client's session (see `sessions`)."""
+        return self.sessions.current()
 
     def telemetry(self) -> TelemetryBackend:
-        """The data to answer one call from: for the simulator, the loaded incident's store,
-        so that a switch of incident mid-call cannot mix two incidents."""
-        store = getattr(self.backend, "store", None)
-        return store if store is not None else self.backend  # type: ignore[return-value]
+        """The data to answer one call from: the incident the caller's session loaded, else the
+        backend's (for the simulator, its incident's store, so that a switch of incident
+        mid-call cannot mix two incidents)."""
+        source = self.session().incident or self.backend
+        store = getattr(source, "store", None)
+        return store if store is not None else source  # type: ignore[return-value]
 
     def investigation(self, start: float, end: float) -> Investigation:
         """The analysis of a window. A window reaching back before the first sample is
@@ -85,10 +95,24 @@ class ServerState:
         first, last = data.time_range()
         self.cache.get(data, max(first, last - DEFAULT_WINDOW_MINUTES * 60.0), last).warm()
 
+    def switch_incident(self, incident: object) -> None:
+        """Serve `incident` (a generated scenario: `id`, `store`) to the caller's session."""
+        session = self.session()
+        previous, session.incident = session.incident, incident
+        if previous is not None:
+            self.release(previous)
+
+    def release(self, incident: object) -> None:
+        """Drop the analyses of an incident that no session serves any more."""
+        if not self.sessions.serving(incident):
+            self.cache.forget(incident.store)  # type: ignore[attr-defined]
+
     @property
     def incident(self) -> str:
-        return getattr(self.backend, "incident_id", "live")
+        loaded = self.session().incident
+        return loaded.id if loaded is not None else getattr(self.backend, "incident_id", "live")
 
-    def add_proposal(self, proposal: Proposal) -> None:
-        with self.lock:
-            self.proposals.append(proposal)
+    @property
+    def proposals(self) -> list[Proposal]:
+        """The caller's session's proposals, oldest first."""
+        return self.session().proposals

@@ -18,7 +18,7 @@ ORIGINAL_TOOLS = (
     "propose_config_change", "generate_timeline", "format_incident_report",
 )
 PROPOSAL_TOOLS = ("propose_rollback", "propose_scaling_action", "propose_config_change", "propose_restart")
-STATE_TOOLS = ("load_scenario",)
+STATE_TOOLS = ("load_scenario", "withdraw_proposal")
 
 
 def make_server(preset: str = "deployment_regression", seed: int | None = None):
@@ -40,6 +40,7 @@ DEFAULT_ARGS: dict[str, dict] = {
     "propose_restart": {"service": "user-service", "reason": "reclaim memory"},
     "format_incident_report": {"title": "user-service errors", "severity": "P1", "summary": "errors after deploy"},
     "load_scenario": {"preset": "deployment_regression"},
+    "withdraw_proposal": {"proposal_id": "prop-00000000"},
 }
 
 WIDE = {"window_minutes": 7 * 24 * 60}

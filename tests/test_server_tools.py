@@ -4,6 +4,7 @@ import json
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from tests.server_helpers import (DEFAULT_ARGS, MAX_ARGS, ORIGINAL_TOOLS, PROPOSAL_TOOLS, STATE_TOOLS, make_server,
                                   payload)
@@ -86,7 +87,7 @@ BAD_CALLS = [
     ("query_metrics", {"service": "user-service", "metric": "cpu"}, ["metric", "cpu_percent"]),
     ("fetch_active_alerts", {"window_minutes": 0}, ["window_minutes"]),
     ("fetch_active_alerts", {"window_minutes": 10**9}, ["window_minutes"]),
-    ("query_logs", {"end_time": "yesterday"}, ["end_time", "ISO-8601"]),
+    ("query_logs", {"end_time": "yesterday"}, ["end_time", "RFC 3339", "now-1h"]),
     ("query_logs", {"end_time": "1999-01-01T00:00:00Z"}, ["end_time", "before the data starts"]),
     ("query_logs", {"cursor": "zzz"}, ["cursor"]),
     ("query_logs", {"min_level": "LOUD"}, ["min_level"]),
@@ -124,8 +125,9 @@ async def test_bad_arguments_give_helpful_errors_and_the_server_keeps_serving():
             for fragment in expected:
                 assert fragment in message, f"{name}({args}): {message!r} lacks {fragment!r}"
             assert "Traceback" not in message
-        unknown = await client.call_tool("no_such_tool", {})
-        assert unknown.is_error
+        with pytest.raises(MCPError) as unknown:  # a protocol error (-32602), as the spec says
+            await client.call_tool("no_such_tool", {})
+        assert unknown.value.code == -32602
         ok = await client.call_tool("get_backend_status", {})
         assert not ok.is_error
 

@@ -31,7 +31,7 @@ async def test_every_tool_over_a_stdio_subprocess():
             args = dict(DEFAULT_ARGS.get(name, {}))
             if "service" in args:
                 args["service"] = "payment-service"
-            if name in ("propose_rollback", "load_scenario"):
+            if name in ("propose_rollback", "load_scenario", "withdraw_proposal"):
                 continue  # checked below, after the ranking
             result = await client.call_tool(name, args)
             assert not result.is_error, f"{name}: {result.content[0].text}"

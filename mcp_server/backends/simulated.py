@@ -57,7 +57,6 @@ class SimulatedBackend:
 
     def __init__(self, incident: Incident) -> None:
         self._incident = incident
-        self._lock = threading.Lock()
 
     @classmethod
     def from_args(cls, scenario: str | None, scenario_file: str | None, seed: int | None) -> SimulatedBackend:
@@ -70,7 +69,7 @@ class SimulatedBackend:
         requests meanwhile, and calls that need telemetry wait for it."""
         in_background(self._incident.generate, prepare)
 
-    # -- switching incidents (tools.scenarios.ScenarioSource) --------------------------
+    # -- other incidents, for sessions that load one (tools.scenarios.ScenarioSource) ----
     def presets(self) -> Sequence[str]:
         return simulators.PRESET_NAMES
 
@@ -88,16 +87,11 @@ class SimulatedBackend:
         except simulators.SpecError as exc:
             raise ValueError(str(exc)) from None
 
-    def switch_to(self, incident: Incident) -> None:
-        with self._lock:
-            self._incident = incident
-
     @property
     def incident_id(self) -> str:
         return self._incident.id
 
     @property
     def store(self) -> TelemetryStore:
-        """The loaded incident's telemetry: one call reads one incident even if another is
-        loaded meanwhile."""
+        """The incident's telemetry (waits for its generation)."""
         return self._incident.store

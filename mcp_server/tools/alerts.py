@@ -11,8 +11,8 @@ from telemetry.timefmt import iso
 
 from ..analysis.health import STATUS_ORDER, assess
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
-                     check_service, paginate, text, time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window,
+                     WindowMinutes, check_service, paginate, text, time_window, tool, up_to, window_model)
 
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
@@ -57,16 +57,16 @@ class HealthResult(Output):
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Fetch active alerts", annotations=READ_ONLY)
     def fetch_active_alerts(
-        severity: Literal["any", "critical", "warning", "info"] = "any",
-        service: str | None = None,
-        include_resolved: bool = False,
+        severity: Annotated[Literal["any", "critical", "warning", "info"], Field(description="minimum")] = "any",
+        service: ServiceFilter = None,
+        include_resolved: Annotated[bool, Field(description="also ended alerts")] = False,
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=200)] = 20,
+        limit: up_to(200) = 20,
         cursor: Cursor = None,
     ) -> AlertsResult:
-        """Alerts in the window: most severe first, then earliest first (the first alert
-        is often closest to the cause)."""
+        """Start here: alerts, most severe then earliest first. Next:
+        get_service_health_summary."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -95,12 +95,11 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Service health summary", annotations=READ_ONLY)
     def get_service_health_summary(
-        service: str | None = None,
-        limit: Annotated[int, Field(ge=1, le=300)] = 10,
+        service: ServiceFilter = None,
+        limit: up_to(300) = 10,
         cursor: Cursor = None,
     ) -> HealthResult:
-        """Each service's status now (down, unknown, degraded, healthy; worst first) with its
-        latest error rate, p99 latency, CPU and memory."""
+        """At triage: services down or degraded now, worst first. Next: search_error_patterns."""
         backend = state.telemetry()
         service = check_service(backend, service)
         first, end = backend.time_range()

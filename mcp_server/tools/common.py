@@ -4,10 +4,12 @@ compact JSON results and the output-size caps of DESIGN.md §3.4."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import inspect
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any, TypeVar
 
@@ -21,6 +23,7 @@ from telemetry.backend import BackendError, TelemetryBackend
 from telemetry.timefmt import iso, parse_iso
 
 from ..state import DEFAULT_WINDOW_MINUTES
+from .arguments import brief, input_schema
 
 log = logging.getLogger("aiops_mcp.tools")
 
@@ -33,11 +36,24 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 PROPOSAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
                            open_world_hint=False)
 
-WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES)]
-EndTime = Annotated[str | None, Field(description="ISO-8601; default: latest data")]
-Cursor = str | None  # the previous page's next_cursor
+# Argument types shared by the tools. Descriptions are few words: models read them on every request.
+# Names, times and cursors are capped in code (check_service, parse_time, paginate), not in the
+# schema: a model never needs the cap to write a good one, and every schema keyword costs tokens.
+SERVICE_MAX_CHARS = 63  # a DNS label, as service names are in Kubernetes and the simulator
+TIME_MAX_CHARS = 40
+CURSOR_MAX_CHARS = 24
+Service = Annotated[str, Field(description="service name")]
+ServiceFilter = Annotated[str | None, Field(description="filter")]
+WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES, description="minutes back")]
+EndTime = Annotated[str | None, Field(description="RFC 3339 or now-1h; default latest")]
+Cursor = Annotated[str | None, Field(description="from next_cursor")]
 
 T = TypeVar("T")
+
+
+def up_to(most: int) -> Any:
+    """The type of a `limit` argument: how many items, 1 to `most`."""
+    return Annotated[int, Field(ge=1, le=most, description="max items")]
 
 
 class Output(BaseModel):
@@ -56,20 +72,49 @@ class Window(Output):
     end: str
 
 
+_RELATIVE = re.compile(r"^\s*(?:now)?\s*(?:-\s*(\d{1,6})\s*([smhd]))?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# What a call adjusted of its arguments (a clamped time, a lowered limit); reported in its result.
+_adjustments: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("adjustments", default=None)
+
+
+def adjusted(note: str) -> None:
+    """Report in this call's result (`adjusted`) that an argument was not used as given."""
+    notes = _adjustments.get()
+    if notes is not None:
+        notes.append(note)
+
+
+def parse_time(value: str, now: float) -> float:
+    """RFC 3339 / ISO-8601, `now`, `now-1h` or `-30m` (s, m, h, d). `now` is the end of the
+    served data: the present for a live backend, the recorded present for a replayed incident.
+    Raises ValueError."""
+    if len(value) > TIME_MAX_CHARS:
+        raise ValueError(value)
+    relative = _RELATIVE.match(value)
+    if relative and value.strip():
+        amount, unit = relative.groups()
+        return now - (int(amount) * _UNIT_SECONDS[unit.lower()] if amount else 0)
+    return parse_iso(value)
+
+
 def time_window(backend: TelemetryBackend, window_minutes: int, end_time: str | None) -> tuple[float, float]:
     first, last = backend.time_range()
     if end_time is None:
         end = last
     else:
         try:
-            end = parse_iso(end_time)
+            end = parse_time(end_time, last)
         except ValueError:
-            raise ToolError(f"end_time: {end_time!r} is not an ISO-8601 time "
-                            f"(e.g. {iso(last)}); data covers {iso(first)} to {iso(last)}") from None
+            raise ToolError(f"end_time: {brief(end_time)} is not a time; use RFC 3339 (e.g. {iso(last)}), now, "
+                            f"now-1h or -30m; data covers {iso(first)} to {iso(last)}") from None
         if end <= first:
-            raise ToolError(f"end_time: {end_time!r} is before the data starts ({iso(first)}); "
+            raise ToolError(f"end_time: {brief(end_time)} is before the data starts ({iso(first)}); "
                             f"data covers {iso(first)} to {iso(last)}")
-        end = min(end, last)
+        if end > last:
+            adjusted(f"end_time {end_time} is after the latest data; the window ends at {iso(last)}")
+            end = last
     return end - window_minutes * 60.0, end
 
 
@@ -85,26 +130,37 @@ def check_service(backend: TelemetryBackend, service: str | None, *, required: b
     names = [s.name for s in backend.services()]
     if service in names:
         return service
-    raise ToolError(f"service: unknown service {service!r}.{_did_you_mean(service, names)} "
-                    f"Known services: {', '.join(names)}")
+    if len(service) > SERVICE_MAX_CHARS:
+        raise ToolError(f"service: at most {SERVICE_MAX_CHARS} characters, got {brief(service)}; known services: "
+                        + _listed(names))
+    raise ToolError(f"service: unknown service {brief(service)}.{_did_you_mean(service, names)} "
+                    f"Known services: {_listed(names)}")
 
 
 def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     if value in choices:
         return value
-    raise ToolError(f"{name}: {value!r} is not valid.{_did_you_mean(value, choices)} "
-                    f"Choose one of: {', '.join(choices)}")
+    raise ToolError(f"{name}: {brief(value)} is not valid.{_did_you_mean(value, choices)} "
+                    f"Choose one of: {_listed(choices)}")
 
 
 def _did_you_mean(value: str, choices: Sequence[str]) -> str:
+    if len(value) > SERVICE_MAX_CHARS:  # fuzzy matching costs time in the length of the input
+        return ""
     import difflib  # only bad arguments need it
 
     close = difflib.get_close_matches(value, list(choices), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+def _listed(names: Sequence[str], most: int = 200) -> str:
+    """Names for an error message, bounded however many a backend has."""
+    shown = ", ".join(names[:most])
+    return shown + (f" (and {len(names) - most} more)" if len(names) > most else "")
+
+
 def _names(backend: TelemetryBackend) -> str:
-    return ", ".join(s.name for s in backend.services())
+    return _listed([s.name for s in backend.services()])
 
 
 def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T], Page]:
@@ -112,11 +168,11 @@ def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T
     if cursor:
         try:
             kind, _, value = cursor.partition(":")
-            offset = int(value)
+            offset = int(value) if len(cursor) <= CURSOR_MAX_CHARS else -1
             if kind != "o" or offset < 0:
                 raise ValueError
         except ValueError:
-            raise ToolError(f"cursor: {cursor!r} is not a cursor returned by this tool") from None
+            raise ToolError(f"cursor: {brief(cursor)} is not a cursor returned by this tool") from None
     page = list(items[offset: offset + limit])
     end = offset + len(page)
     more = end < len(items)
@@ -129,10 +185,13 @@ def text(value: str, limit: int = 300) -> str:
     return sanitize(value, limit)
 
 
-def compact(model: BaseModel) -> CallToolResult:
+def compact(model: BaseModel, notes: list[str] | None = None) -> CallToolResult:
     """Structured content plus the same JSON, compact, as text: hosts and models read the
-    text, and pretty-printing would spend a fifth of the tokens on whitespace."""
+    text, and pretty-printing would spend a fifth of the tokens on whitespace. `notes` are the
+    call's adjustments of its arguments."""
     data = model.model_dump(mode="json", exclude_none=True)
+    if notes:
+        data["adjusted"] = notes
     body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     if len(body) > HARD_MAX_CHARS:
         raise ToolError(f"result too large ({len(body):,} characters); narrow the window or lower the limit")
@@ -150,29 +209,38 @@ def tool(*, title: str, annotations: ToolAnnotations) -> Callable[[Callable[...,
         if inspect.iscoroutinefunction(fn):
             @functools.wraps(fn)
             async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
-                with _tool_errors(fn.__name__):
-                    return compact(await fn(*args, **kwargs))
+                with _tool_errors(fn.__name__) as notes:
+                    return compact(await fn(*args, **kwargs), notes)
         else:
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
-                with _tool_errors(fn.__name__):
-                    return compact(fn(*args, **kwargs))
+                with _tool_errors(fn.__name__) as notes:
+                    return compact(fn(*args, **kwargs), notes)
 
         signature = inspect.signature(fn, eval_str=True)
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             return_annotation=Annotated[CallToolResult, signature.return_annotation])
         made = Tool.from_function(wrapper, title=title, annotations=annotations,
                                   description=" ".join((fn.__doc__ or "").split()))
-        made.parameters = compact_input_schema(made.parameters)
+        made.parameters = input_schema(made.parameters)
+        output = made.fn_metadata.output_schema
+        if output is not None:
+            output.setdefault("properties", {})["adjusted"] = ADJUSTED_SCHEMA
         return made
 
     return decorator
 
 
+ADJUSTED_SCHEMA = {"type": "array", "items": {"type": "string"},
+                   "description": "arguments not used as given, and what was used instead"}
+
+
 @contextlib.contextmanager
-def _tool_errors(name: str) -> Iterator[None]:
+def _tool_errors(name: str) -> Iterator[list[str]]:
+    notes: list[str] = []
+    token = _adjustments.set(notes)
     try:
-        yield
+        yield notes
     except ToolError:
         raise
     except BackendError as exc:
@@ -181,19 +249,5 @@ def _tool_errors(name: str) -> Iterator[None]:
         log.exception("tool %s failed", name)
         raise ToolError(f"internal error in {name}: {type(exc).__name__}; the server is still running, try "
                         "narrower arguments") from exc
-
-
-def compact_input_schema(schema: dict) -> dict:
-    """The argument schema as a model reads it on every request: without the generated titles
-    ("Window Minutes"), and an optional `X | None = None` argument spelled as plain X (leaving
-    it out already means None)."""
-    properties = {}
-    for name, prop in schema.get("properties", {}).items():
-        prop = {k: v for k, v in prop.items() if k != "title"}
-        options = prop.get("anyOf")
-        if prop.get("default", 0) is None and isinstance(options, list):
-            real = [o for o in options if o != {"type": "null"}]
-            if len(real) == 1:
-                prop = {**real[0], **{k: v for k, v in prop.items() if k not in ("anyOf", "default")}}
-        properties[name] = prop
-    return {k: v for k, v in schema.items() if k != "title"} | {"properties": properties}
+    finally:
+        _adjustments.reset(token)

@@ -12,7 +12,7 @@ from telemetry.timefmt import iso
 
 from ..state import ServerState
 from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window,
-                     tool, window_model)
+                     tool, up_to, window_model)
 
 
 class CandidateItem(Output):
@@ -35,10 +35,9 @@ def tools(state: ServerState) -> list[Tool]:
     def correlate_signals(
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=10)] = 5,
+        limit: up_to(10) = 5,
     ) -> CorrelationResult:
-        """Rank likely root-cause services from all signals: anomaly onsets along the dependency
-        graph, trace error origins, silence, log blame, traffic origin, changes before onset."""
+        """Root-cause candidates ranked from every signal. Next: confirm the top one."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         candidates = state.investigation(start, end).candidates(limit)

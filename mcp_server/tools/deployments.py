@@ -10,8 +10,8 @@ from pydantic import Field
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (READ_ONLY, Cursor, Output, Page, Window, check_service, paginate, text, time_window, tool,
-                     window_model)
+from .common import (READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window, check_service, paginate, text,
+                     time_window, tool, up_to, window_model)
 
 
 class ChangeItem(Output):
@@ -40,15 +40,15 @@ class ChangesResult(Output):
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Recent deployments", annotations=READ_ONLY)
     def get_recent_deployments(
-        service: str | None = None,
-        change_type: Literal["any", "deployment", "config"] = "any",
-        window_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 30)] = 1440,
-        end_time: Annotated[str | None, Field(description="End of the window, ISO-8601 (default: latest data).")] = None,
-        limit: Annotated[int, Field(ge=1, le=200)] = 8,
+        service: ServiceFilter = None,
+        change_type: Annotated[Literal["any", "deployment", "config"], Field(description="kind")] = "any",
+        window_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 30, description="minutes back")] = 1440,
+        end_time: EndTime = None,
+        limit: up_to(200) = 8,
         cursor: Cursor = None,
     ) -> ChangesResult:
-        """Deployments and config changes (last 24 h by default), newest first: version,
-        rollback target, author, notes, and the key and old/new value of config changes."""
+        """Deployments and config changes, newest first, with rollback targets: what changed
+        before the trouble."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)

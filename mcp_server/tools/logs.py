@@ -13,8 +13,8 @@ from telemetry.records import LEVEL_RANK
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
-                     check_service, paginate, text, time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window,
+                     WindowMinutes, check_service, paginate, text, time_window, tool, up_to, window_model)
 
 Level = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
@@ -78,17 +78,16 @@ class LogStatsResult(Output):
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Query logs", annotations=READ_ONLY)
     def query_logs(
-        service: str | None = None,
-        min_level: Level = "WARN",
-        contains: Annotated[str | None, Field(max_length=200, description="case-insensitive substring")] = None,
-        trace_id: Annotated[str | None, Field(max_length=64)] = None,
+        service: ServiceFilter = None,
+        min_level: Annotated[Level, Field(description="lowest level")] = "WARN",
+        contains: Annotated[str | None, Field(max_length=200, description="substring")] = None,
+        trace_id: Annotated[str | None, Field(max_length=64, description="one trace")] = None,
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=200)] = 6,
+        limit: up_to(200) = 6,
         cursor: Cursor = None,
     ) -> LogsResult:
-        """Log lines, newest first, at or above min_level; filter by service, substring or trace
-        id. For an overview use search_error_patterns."""
+        """Raw log lines, newest first: examples of what search_error_patterns found."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -111,15 +110,15 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Search error patterns", annotations=READ_ONLY)
     def search_error_patterns(
-        service: str | None = None,
-        min_level: Literal["WARN", "ERROR", "FATAL"] = "ERROR",
+        service: ServiceFilter = None,
+        min_level: Annotated[Literal["WARN", "ERROR", "FATAL"], Field(description="lowest level")] = "ERROR",
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 5,
+        limit: up_to(100) = 5,
         cursor: Cursor = None,
     ) -> PatternsResult:
-        """Problem log lines grouped into templates (variable parts masked): count, first/last
-        seen, services, other services they name, and a failure category."""
+        """First look at logs: error lines grouped by template, with counts, first/last seen,
+        services, whom they blame. Next: query_logs."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -144,15 +143,14 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Log statistics", annotations=READ_ONLY)
     def get_log_statistics(
-        service: str | None = None,
+        service: ServiceFilter = None,
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        buckets: Annotated[int, Field(ge=2, le=120)] = 12,
-        limit: Annotated[int, Field(ge=1, le=500)] = 10,
+        buckets: Annotated[int, Field(ge=2, le=120, description="timeline slots")] = 12,
+        limit: up_to(500) = 10,
         cursor: Cursor = None,
     ) -> LogStatsResult:
-        """Log volume per service and level, error share, whether errors grew in the second
-        half of the window, and an error-count timeline."""
+        """When and where errors grew: volume per service and level, error share, timeline."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)

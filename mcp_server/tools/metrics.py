@@ -14,8 +14,9 @@ from telemetry.timefmt import iso
 from ..analysis.anomalies import Anomaly
 from ..analysis.metric_kinds import STATIC_METRICS
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
-                     check_choice, check_service, paginate, time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Service, ServiceFilter,
+                     Window, WindowMinutes, check_choice, check_service, paginate, time_window, tool, up_to,
+                     window_model)
 
 
 class MetricSummary(Output):
@@ -89,14 +90,13 @@ def _round(v: float | None) -> float | None:
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Query metrics", annotations=READ_ONLY)
     def query_metrics(
-        service: str,
-        metric: str = "all",
+        service: Service,
+        metric: Annotated[str, Field(max_length=100, description="a metric name, or all")] = "all",
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        max_points: Annotated[int, Field(ge=0, le=500)] = 20,
+        max_points: Annotated[int, Field(ge=0, le=500, description="series points")] = 20,
     ) -> MetricsResult:
-        """One metric of a service (min/max/mean/p95/last, baseline, change, downsampled points)
-        or all of its metrics in brief (metric="all")."""
+        """A suspect's metrics: all in brief, or one in detail. Use after detect_anomalies."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         names = list(backend.metric_names())
@@ -128,16 +128,16 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Detect anomalies", annotations=READ_ONLY)
     def detect_anomalies(
-        service: str | None = None,
-        metric: str | None = None,
+        service: ServiceFilter = None,
+        metric: Annotated[str | None, Field(max_length=100, description="only this metric")] = None,
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3,
-        limit: Annotated[int, Field(ge=1, le=200)] = 12,
+        min_score: Annotated[float, Field(ge=0.0, le=1.0, description="0-1")] = 0.3,
+        limit: up_to(200) = 12,
         cursor: Cursor = None,
     ) -> AnomaliesResult:
-        """Anomalies per service and metric: direction, onset, baseline from before the onset,
-        current level, 0-1 score. Services that stopped reporting are listed as silent."""
+        """What changed and when: metric anomalies with onsets, and silent services. The earliest
+        onset points at the cause."""
         backend = state.telemetry()
         service = check_service(backend, service)
         if metric is not None:
@@ -169,13 +169,12 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Service dependencies", annotations=READ_ONLY)
     def get_service_dependencies(
-        service: str | None = None,
-        depth: Annotated[int, Field(ge=1, le=10)] = 2,
-        limit: Annotated[int, Field(ge=1, le=1000)] = 60,
+        service: ServiceFilter = None,
+        depth: Annotated[int, Field(ge=1, le=10, description="hops")] = 2,
+        limit: up_to(1000) = 60,
         cursor: Cursor = None,
     ) -> DependenciesResult:
-        """Who calls whom: for a service its callers and callees within depth, otherwise the
-        graph's edges. Failures travel to callers, load to callees."""
+        """Who calls whom: failures travel to callers, load to callees."""
         backend = state.telemetry()
         service = check_service(backend, service)
         infos = {s.name: s for s in backend.services()}

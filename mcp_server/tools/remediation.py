@@ -1,5 +1,6 @@
 """Runbooks and remediation proposals. Proposals are validated, checked against the shared
-safety policy, recorded for a human to approve, and never executed."""
+safety policy, recorded (once) in the caller's session for a human to approve, and never
+executed; they can be listed and withdrawn."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from guardrails import check_proposal
@@ -19,14 +21,20 @@ from guardrails.remediation_safety import MAX_REPLICAS
 
 from .. import runbooks
 from ..state import Proposal, ServerState
-from .common import PROPOSAL, READ_ONLY, Output, check_service, text, tool
+from .common import PROPOSAL, READ_ONLY, Output, Service, brief, check_service, text, tool, up_to
 
 NAMESPACE = "prod"
 _VERSION = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:[-+][A-Za-z0-9.]+)?$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.:/@%+=,\-]{0,256}$")
 
-Reason = Annotated[str, Field(min_length=3, max_length=500, description="why, in one or two sentences")]
+Reason = Annotated[str, Field(min_length=3, max_length=500, description="why, for the approver")]
+MAX_PROPOSALS = 100  # per session: a host looping on proposals meets a limit, not a growing resource
+# Withdrawing changes only this server's record, the same way however often it is done.
+WITHDRAW = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
+                           open_world_hint=False)
+# A recorded proposal, for an approver: the docstrings of the tools that make one say so.
+RECORDS_ONLY = "Recorded for human approval; executes nothing."
 
 
 class RunbookItem(Output):
@@ -61,18 +69,23 @@ class ProposalResult(Output):
     note: str = "Recorded for approval. Nothing was executed."
 
 
+class ProposalsResult(Output):
+    proposals: list[ProposalItem] = Field(description="this session's, oldest first")
+    incident: str
+
+
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Look up a runbook", annotations=READ_ONLY)
     def lookup_runbook(
-        fault_type: Annotated[str | None, Field(description="e.g. memory_leak, bad_deployment")] = None,
-        symptom: Annotated[str | None, Field(max_length=300, description="free text, e.g. 'OOMKilled'")] = None,
+        fault_type: Annotated[str | None, Field(max_length=60, description="e.g. memory_leak")] = None,
+        symptom: Annotated[str | None, Field(max_length=300, description="free text, e.g. OOMKilled")] = None,
     ) -> RunbookResult:
-        """Runbook for a fault type (or a symptom): confirm, mitigate, fitting actions, avoid."""
+        """Before proposing a fix: a fault type's runbook and fitting actions."""
         if not fault_type and not symptom:
             raise ToolError("fault_type or symptom: give one; fault types: " + ", ".join(runbooks.RUNBOOKS))
         found = runbooks.find(fault_type, symptom)
         if fault_type and not found:
-            raise ToolError(f"fault_type: unknown {fault_type!r}; choose one of: {', '.join(runbooks.RUNBOOKS)}")
+            raise ToolError(f"fault_type: unknown {brief(fault_type)}; choose one of: {', '.join(runbooks.RUNBOOKS)}")
         return RunbookResult(
             runbooks=[RunbookItem(fault_type=r.fault_type, title=r.title, symptoms=list(r.symptoms),
                                   confirm=list(r.confirm), mitigate=list(r.mitigate), actions=list(r.actions),
@@ -81,12 +94,11 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Propose a rollback", annotations=PROPOSAL)
     def propose_rollback(
-        service: str,
+        service: Service,
         reason: Reason,
-        target_version: Annotated[str | None, Field(max_length=40, description="default: the version before "
-                                                    "the latest deployment")] = None,
+        target_version: Annotated[str | None, Field(max_length=40, description="default: the one before")] = None,
     ) -> ProposalResult:
-        """Propose rolling a service back to an earlier version that was really deployed."""
+        """Propose a rollback to a version the service really ran."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         history = sorted((d for d in backend.deployments(0.0, backend.time_range()[1] + 1)
@@ -102,7 +114,7 @@ def tools(state: ServerState) -> list[Tool]:
             if target_version is None:
                 raise ToolError(f"service: {service} has only ever run {current}; no earlier version exists")
         if not _VERSION.match(target_version):
-            raise ToolError(f"target_version: {target_version!r} is not a version like v1.2.3")
+            raise ToolError(f"target_version: {brief(target_version)} is not a version like v1.2.3")
         if target_version == current:
             raise ToolError(f"target_version: {target_version} is the version running now; earlier versions: "
                             + ", ".join(earlier))
@@ -117,11 +129,11 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Propose scaling", annotations=PROPOSAL)
     def propose_scaling_action(
-        service: str,
-        replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS)],
+        service: Service,
+        replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS, description="new count, at most 5x now")],
         reason: Reason,
     ) -> ProposalResult:
-        """Propose changing a service's replica count (1 to a sane multiple of today's)."""
+        """Propose a replica count, for saturation or a surge."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         current = next(s.replicas for s in backend.services() if s.name == service)
@@ -137,17 +149,16 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Propose a configuration change", annotations=PROPOSAL)
     def propose_config_change(
-        service: str,
-        key: Annotated[str, Field(max_length=64, description="setting name, e.g. DB_POOL_MAX_SIZE")],
-        value: Annotated[str, Field(max_length=256)],
+        service: Service,
+        key: Annotated[str, Field(max_length=64, description="e.g. DB_POOL_MAX_SIZE")],
+        value: Annotated[str, Field(max_length=256, description="plain token")],
         reason: Reason,
     ) -> ProposalResult:
-        """Propose setting one config key of a service (e.g. reverting a bad change); the value
-        is a plain token."""
+        """Propose setting one config key, e.g. reverting a bad change."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         if not _KEY.match(key):
-            raise ToolError(f"key: {key!r} is not a setting name (letters, digits, _ . -; starts with a letter)")
+            raise ToolError(f"key: {brief(key)} is not a setting name (letters, digits, _ . -; starts with a letter)")
         if not _VALUE.match(value):
             raise ToolError("value: only letters, digits and _ . : / @ % + = , - are allowed (no spaces, quotes "
                             "or shell syntax)")
@@ -161,25 +172,66 @@ def tools(state: ServerState) -> list[Tool]:
         return _record(state, "config_change", service, details, "medium", command, reason)
 
     @tool(title="Propose a rolling restart", annotations=PROPOSAL)
-    def propose_restart(service: str, reason: Reason) -> ProposalResult:
-        """Propose a rolling restart (reclaims leaked memory, moves pods off a bad node); it does
-        not fix bad code or config."""
+    def propose_restart(service: Service, reason: Reason) -> ProposalResult:
+        """Propose a rolling restart: reclaims leaked memory, moves pods off a bad node; fixes no
+        bad code or config."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         command = f"kubectl -n {NAMESPACE} rollout restart deployment/{service}"
         return _record(state, "restart", service, {}, "medium", command, reason)
 
-    return [lookup_runbook, propose_rollback, propose_scaling_action, propose_config_change, propose_restart]
+    @tool(title="List remediation proposals", annotations=READ_ONLY)
+    def list_proposals() -> ProposalsResult:
+        """The proposals recorded in this session for the current incident, with their status.
+        Use before proposing again or to report what awaits approval."""
+        incident = state.incident
+        return ProposalsResult(incident=incident, proposals=[_item(p) for p in state.proposals
+                                                             if p.incident == incident])
+
+    @tool(title="Withdraw a remediation proposal", annotations=WITHDRAW)
+    def withdraw_proposal(
+        proposal_id: Annotated[str, Field(max_length=20, description="id from a propose_* result")],
+    ) -> ProposalResult:
+        """Mark a recorded proposal withdrawn, e.g. after the evidence changed; nothing had been
+        executed."""
+        session = state.session()
+        with session.lock:
+            found = next((p for p in session.proposals if p.id == proposal_id), None)
+            if found is None:
+                known = ", ".join(p.id for p in session.proposals[-10:]) or "none recorded"
+                raise ToolError(f"proposal_id: no proposal {brief(proposal_id)} in this session; recent: {known}")
+            found.status = "withdrawn"
+        return ProposalResult(proposal=_item(found), note="Withdrawn. Nothing had been executed.")
+
+    for made in (propose_rollback, propose_scaling_action, propose_config_change, propose_restart):
+        made.description = f"{made.description} {RECORDS_ONLY}"
+    return [lookup_runbook, propose_rollback, propose_scaling_action, propose_config_change, propose_restart,
+            list_proposals, withdraw_proposal]
+
 
 def _record(state: ServerState, kind: str, service: str, details: dict, risk: str, command: str,
             reason: str) -> ProposalResult:
+    """Record a proposal in the caller's session, once: the same change proposed again for the
+    same incident returns the proposal already recorded."""
     verdict = check_proposal(kind, service, details, command)
     if not verdict.allowed:
         raise ToolError(f"refused by the remediation safety policy: {verdict.message()}")
-    proposal = Proposal(id=f"prop-{uuid.uuid4().hex[:8]}", kind=kind, service=service, details=details, risk=risk,
-                        requires_approval=True, command=command, reason=text(reason, 500),
-                        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), incident=state.incident)
-    state.add_proposal(proposal)
-    return ProposalResult(proposal=ProposalItem(
-        id=proposal.id, kind=kind, service=service, details=details, risk=risk, requires_approval=True,
-        command=command, reason=proposal.reason, status="proposed (not executed)"))
+    session, incident = state.session(), state.incident
+    with session.lock:
+        same = next((p for p in session.proposals if p.status == "proposed" and p.incident == incident
+                     and (p.kind, p.service, p.details) == (kind, service, details)), None)
+        if same is not None:
+            return ProposalResult(proposal=_item(same), note="Already recorded for approval. Nothing was executed.")
+        if sum(p.status == "proposed" for p in session.proposals) >= MAX_PROPOSALS:
+            raise ToolError(f"this session already holds {MAX_PROPOSALS} open proposals; withdraw_proposal some")
+        proposal = Proposal(id=f"prop-{uuid.uuid4().hex[:8]}", kind=kind, service=service, details=details,
+                            risk=risk, requires_approval=True, command=command, reason=text(reason, 500),
+                            created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), incident=incident)
+        session.proposals.append(proposal)
+    return ProposalResult(proposal=_item(proposal))
+
+
+def _item(p: Proposal) -> ProposalItem:
+    status = "proposed (not executed)" if p.status == "proposed" else p.status
+    return ProposalItem(id=p.id, kind=p.kind, service=p.service, details=p.details, risk=p.risk,
+                        requires_approval=p.requires_approval, command=p.command, reason=p.reason, status=status)

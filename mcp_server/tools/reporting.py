@@ -13,8 +13,8 @@ from telemetry.timefmt import iso
 from ..analysis import correlation
 from ..analysis import timeline as tl
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window,
-                     tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, ServiceFilter, Window, WindowMinutes, text,
+                     time_window, tool, up_to, window_model)
 
 FIRST_ALERTS_PER_SERVICE = 2
 
@@ -83,10 +83,9 @@ def tools(state: ServerState) -> list[Tool]:
     def generate_timeline(
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=200)] = 8,
+        limit: up_to(200) = 8,
     ) -> TimelineResult:
-        """Chronological incident timeline: changes, first alerts, onsets of the likeliest
-        causes, silence, new error patterns, proposals (most telling kept)."""
+        """The incident in order. Next: format_incident_report."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         kept, total = tl.build(collect_events(state, start, end), limit)
@@ -96,18 +95,17 @@ def tools(state: ServerState) -> list[Tool]:
 
     @tool(title="Format incident report", annotations=READ_ONLY)
     def format_incident_report(
-        title: Annotated[str, Field(min_length=3, max_length=200)],
-        severity: Literal["P1", "P2", "P3", "P4"],
-        summary: Annotated[str, Field(min_length=3, max_length=2000)],
-        root_cause_service: Annotated[str | None, Field(max_length=100)] = None,
+        title: Annotated[str, Field(min_length=3, max_length=200, description="one line")],
+        severity: Annotated[Literal["P1", "P2", "P3", "P4"], Field(description="P1 worst")],
+        summary: Annotated[str, Field(min_length=3, max_length=2000, description="what happened")],
+        root_cause_service: ServiceFilter = None,
         root_cause: Annotated[str | None, Field(max_length=2000, description="what failed and why")] = None,
-        fault_type: Annotated[str | None, Field(max_length=60)] = None,
-        status: Annotated[str, Field(max_length=40)] = "mitigation proposed",
+        fault_type: Annotated[str | None, Field(max_length=60, description="e.g. memory_leak")] = None,
+        status: Annotated[str, Field(max_length=40, description="incident state")] = "mitigation proposed",
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
     ) -> ReportResult:
-        """Render a Markdown incident report from your findings plus the affected services,
-        timeline and recorded proposals."""
+        """Last step: a Markdown report of your findings and the server's evidence."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         inv = state.investigation(start, end)

@@ -12,8 +12,8 @@ from telemetry.timefmt import iso
 
 from ..analysis.traces import summarize
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Window, WindowMinutes,
-                     check_service, paginate, text, time_window, tool, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window,
+                     WindowMinutes, adjusted, check_service, paginate, text, time_window, tool, up_to, window_model)
 
 MAX_SPANS_PER_TRACE = 40
 MAX_TRACES_WITH_SPANS = 5
@@ -75,18 +75,17 @@ class TracesResult(Output):
 def tools(state: ServerState) -> list[Tool]:
     @tool(title="Query traces", annotations=READ_ONLY)
     def query_traces(
-        service: str | None = None,
-        errors_only: bool = False,
-        min_duration_ms: Annotated[float | None, Field(ge=0)] = None,
-        trace_id: Annotated[str | None, Field(max_length=64)] = None,
-        include_spans: bool = False,
+        service: ServiceFilter = None,
+        errors_only: Annotated[bool, Field(description="failing only")] = False,
+        min_duration_ms: Annotated[float | None, Field(ge=0, le=86_400_000, description="slower only")] = None,
+        trace_id: Annotated[str | None, Field(max_length=64, description="one trace")] = None,
+        include_spans: Annotated[bool, Field(description="span detail, 5 traces max")] = False,
         window_minutes: WindowMinutes = DEFAULT_WINDOW_MINUTES,
         end_time: EndTime = None,
-        limit: Annotated[int, Field(ge=1, le=50)] = 2,
+        limit: up_to(50) = 2,
         cursor: Cursor = None,
     ) -> TracesResult:
-        """Trace summaries: where failing requests fail (error origins), per-service span error
-        rate and self time, and a few traces. Spans only with include_spans (5 traces max)."""
+        """Where failing requests fail and what is slow: to confirm a suspect."""
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
@@ -110,7 +109,10 @@ def tools(state: ServerState) -> list[Tool]:
                   and (min_duration_ms is None or s.duration_ms >= min_duration_ms)]
         chosen.sort(key=lambda s: (not s.error, -s.duration_ms, s.trace_id))
         # Full span detail is heavy: at most a handful of traces per call.
-        page, meta = paginate(chosen, min(limit, MAX_TRACES_WITH_SPANS) if include_spans else limit, cursor)
+        if include_spans and limit > MAX_TRACES_WITH_SPANS:
+            adjusted(f"limit {limit} with include_spans: {MAX_TRACES_WITH_SPANS} traces")
+            limit = MAX_TRACES_WITH_SPANS
+        page, meta = paginate(chosen, limit, cursor)
         service_stats = []
         for st in stats.values():
             if st.spans == 0:
