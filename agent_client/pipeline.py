@@ -45,13 +45,17 @@ def only_own_tools(ctx, tool) -> bool:
 
 
 def connect(scenario: str | None = None, scenario_file: str | None = None, seed: int | None = None,
-            server_url: str | None = None):
+            server_url: str | None = None, data: str | None = None):
+    """The MCP server to investigate with: a running one (`server_url`), or one spawned for a
+    scenario, a spec file, or a directory of telemetry files (`data`)."""
     common = dict(cache_tools_list=True, client_session_timeout_seconds=120, tool_filter=only_own_tools,
                   tool_input_guardrails=[proposal_safety], name="aiops-mcp")
     if server_url:
         return MCPServerStreamableHttp(params={"url": server_url, "timeout": 30}, **common)
     args = ["-m", "mcp_server.cli"]
-    if scenario_file:
+    if data:
+        args += ["--data", data]
+    elif scenario_file:
         args += ["--scenario-file", scenario_file]
     elif scenario:
         args += ["--scenario", scenario]

@@ -11,6 +11,8 @@ def add_eval_parser(sub) -> None:
     which.add_argument("--matrix", choices=("quick", "full", "heldout"), default=None,
                        help="named case matrix (default quick)")
     which.add_argument("--specs", metavar="DIR", help="run every spec file (.json/.toml) in a folder")
+    which.add_argument("--cases", metavar="DIR", help="case directories of real telemetry (aiops-mcp import ...), "
+                                                      "scored by AS@k against their truth.json")
     p.add_argument("--model", help="'offline' (default) or a model id for the OpenRouter endpoint")
     p.add_argument("--repeat", type=int, default=1, help="run each case N times (variance of LLM models)")
     p.add_argument("--out", metavar="PATH", help="write per-case results and scores as JSON")
@@ -20,6 +22,9 @@ def add_eval_parser(sub) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from .runner import main
+    if args.cases:
+        from .cases import main
+    else:
+        from .runner import main
 
     return main(args)

@@ -189,7 +189,43 @@ def group(records, service_names: list[str] | tuple[str, ...] = (), cache: Templ
                 p.example_trace_id = rec.trace_id
         p.services[rec.service] = p.services.get(rec.service, 0) + 1
         p.levels[rec.level] = p.levels.get(rec.level, 0) + 1
-    return sorted(patterns.values(), key=lambda p: (-p.count, p.first_seen, p.template))
+    return sorted(_merge_similar(patterns.values()), key=lambda p: (-p.count, p.first_seen, p.template))
+
+
+def _merge_similar(patterns) -> list[Pattern]:
+    """Masked templates that differ only in a slot masking cannot see (a host, a user, a path)
+    are one template: Drain (the `drain3` library) clusters them by token position and
+    similarity. Fed in order of first appearance, so that the result does not depend on
+    anything but the lines."""
+    from drain3 import TemplateMiner  # loaded with the first grouping, not with the server
+    from drain3.template_miner_config import TemplateMinerConfig
+
+    miner = TemplateMiner(config=TemplateMinerConfig())  # its defaults; no config file is read
+    by_cluster: dict[int, list[Pattern]] = {}
+    templates: dict[int, str] = {}  # each cluster's template after its last member joined
+    for p in sorted(patterns, key=lambda p: (p.first_seen, p.template)):
+        result = miner.add_log_message(p.template)
+        by_cluster.setdefault(result["cluster_id"], []).append(p)
+        templates[result["cluster_id"]] = result["template_mined"]
+    merged = []
+    for cluster, members in by_cluster.items():
+        if len(members) == 1:
+            merged.append(members[0])
+            continue
+        template = templates[cluster]
+        first = min(members, key=lambda p: p.first_seen)
+        last = max(members, key=lambda p: p.last_seen)
+        m = Pattern(template, categorize_template(template), count=sum(p.count for p in members),
+                    first_seen=first.first_seen, last_seen=last.last_seen, example=first.example,
+                    example_trace_id=last.example_trace_id)
+        for p in members:
+            m.mentions |= p.mentions
+            for key, n in p.services.items():
+                m.services[key] = m.services.get(key, 0) + n
+            for key, n in p.levels.items():
+                m.levels[key] = m.levels.get(key, 0) + n
+        merged.append(m)
+    return merged
 
 
 _NAME_REGEX_CACHE: dict[tuple[str, ...], re.Pattern[str] | None] = {}
