@@ -232,6 +232,18 @@ class Investigation:
         return attribute_origins(self.traces)
 
     # -- everything ---------------------------------------------------------------------
+    @analysis
+    def absent_signals(self) -> list[str]:
+        """The kinds of telemetry with nothing in the window: what a diagnosis had to do without."""
+        present = {
+            "metrics": any(self.series(m) for m in self.backend.metric_names() if "{" not in m),
+            "logs": bool(self.logs),
+            "traces": bool(self.spans),
+            "alerts": bool(self.backend.alerts(self.start, self.end)),
+            "changes": bool(self.backend.deployments(self.start - correlation.CHANGE_LOOKBACK, self.end)),
+        }
+        return [signal for signal, seen in present.items() if not seen]
+
     def candidates(self, limit: int = 5) -> list[correlation.Candidate]:
         def compute() -> list[correlation.Candidate]:
             verdicts, _ = self.trace_analysis

@@ -249,8 +249,10 @@ def root_cause(view: View) -> Step:
         confidence = min(0.99, confidence + 0.05)
     if len(ranked) > 1 and ranked[1]["score"] > 0.8 * top["score"]:
         confidence = max(0.3, confidence - 0.2)
+    absent = view.ok("correlate_signals").get("absent")
     evidence = list(top.get("evidence", []))[:6] + ([f"change before onset: {change}"] if change else []) + \
-        ([f"fault pattern: {', '.join(flags)}"] if flags else [])
+        ([f"fault pattern: {', '.join(flags)}"] if flags else []) + \
+        ([f"no {', no '.join(absent)} in the window: concluded without them"] if absent else [])
     summary = (f"{service} is the most likely root cause ({fault.replace('_', ' ')}), failing since "
                f"{top.get('onset') or 'an unknown time'}" + (f" after {change}" if change else "") + ".")
     return HandOff(RootCauseFindings(service=service, fault_type=fault, confidence=round(confidence, 2),

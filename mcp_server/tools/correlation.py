@@ -28,6 +28,7 @@ class CorrelationResult(Output):
     window: Window
     assessment: str
     candidates: list[CandidateItem] = Field(description="most likely root cause first")
+    absent: list[str] | None = Field(None, description="signals with no data in the window")
 
 
 def tools(state: ServerState) -> list[Tool]:
@@ -40,7 +41,8 @@ def tools(state: ServerState) -> list[Tool]:
         """Root-cause candidates ranked from every signal. Next: confirm the top one."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
-        candidates = state.investigation(start, end).candidates(limit)
+        inv = state.investigation(start, end)
+        candidates = inv.candidates(limit)
         if not candidates or candidates[0].score < INCIDENT_THRESHOLD:
             assessment = ("No significant failure found in this window; what is listed is background noise."
                           if candidates else "No anomalies found in this window.")
@@ -52,6 +54,7 @@ def tools(state: ServerState) -> list[Tool]:
             window=window_model(start, end), assessment=assessment,
             candidates=[CandidateItem(service=c.service, score=c.score, onset=iso(c.onset) if c.onset else None,
                                       signals=c.signals, evidence=[text(e, 200) for e in c.evidence[:6]],
-                                      explained_by=c.explained_by) for c in candidates])
+                                      explained_by=c.explained_by) for c in candidates],
+            absent=inv.absent_signals or None)
 
     return [correlate_signals]
