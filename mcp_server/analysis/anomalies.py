@@ -295,8 +295,10 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     after = series[onset:]
     if not after:
         return None
-    # The latest few samples, never reaching back before the onset (short windows).
-    tail = series[max(onset, len(series) - max(3, len(series) // 20)):]
+    # The latest few samples; in a short window, never reaching back before the onset.
+    tail = series[-max(3, len(series) // 20):]
+    if len(series) < SHORT_SERIES:
+        tail = series[max(onset, len(series) - 3):]
     current = _median(sorted(tail))
     peak = max(after) if sign > 0 else min(after)
     level = _median(sorted(after))
@@ -321,7 +323,9 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
         return None
     if kind.min_level is not None and sign > 0 and peak < kind.min_level:
         return None
-    limit = center + sign * min(Z_THRESHOLD * scale, abs(edge - center) + margin)
+    # Out of band means beyond the noise, or, for a level clear of the whole baseline, beyond it.
+    limit = center + sign * (min(Z_THRESHOLD * scale, abs(edge - center) + margin) if clearance >= 1.0
+                             else Z_THRESHOLD * scale)
     persistent = sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
     return Anomaly(
         metric=metric, direction=direction, onset=start + onset * step, baseline=center, current=current,

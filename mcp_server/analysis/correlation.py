@@ -20,6 +20,7 @@ ranking is deterministic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from telemetry.records import Alert, Deployment, ServiceInfo
 from telemetry.timefmt import iso
 
 from .anomalies import Anomaly
-from .metric_kinds import kind_of
+from .metric_kinds import SLI_BREACH, kind_of
 from .traces import OriginVerdict
 
 ONSET_TOLERANCE = 45.0  # seconds: a dependency failing this soon after still explains a caller
@@ -39,6 +40,7 @@ OWN_LOG_CATEGORIES = frozenset({"memory", "crash", "disk", "connection_pool", "c
 FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "availability", "flow")
 # Families that can be pure side effects of a failing dependency.
 PROPAGATING_FAMILIES = frozenset({"errors", "latency"})
+AT_LIMIT = 0.9  # the strength of evidence of a resource at its limit (metric_kinds.SLI_BREACH)
 # connection_pool_active follows in-flight requests, so it rises when a dependency is slow.
 SECONDARY_METRICS = frozenset({"connection_pool_active", "latency_p99_ms"})
 
@@ -220,6 +222,8 @@ def _failure_strength(st: _State) -> None:
         weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
         if not a.persistent:
             weight *= 0.35  # over before the window ended: a blip, not an ongoing failure
+        elif a.direction == "up" and a.current >= SLI_BREACH.get(a.metric, math.inf):
+            weight = max(weight, AT_LIMIT)  # a resource at its limit now is a failure by itself
         best[kind.family] = max(best.get(kind.family, 0.0), weight)
         if a.score >= 0.3 and a.persistent and a.metric not in SECONDARY_METRICS:
             onsets.append(a.onset)
