@@ -92,14 +92,10 @@ def _counting_noise(rates: list[float], errors: list[float], z_rate: list[float]
                     ) -> tuple[list[float], list[float]]:
     """Rates are counted over a minute: at a few requests per second, the count of requests and
     of failed ones is itself noisy (Poisson, binomial), which a busy service never shows."""
-    out_rates, out_errors = [], []
-    for x, e, zr, ze in zip(rates, errors, z_rate, z_err):
-        count = x * COUNT_WINDOW_SECONDS
-        if count < 1.0:
-            out_rates.append(x)
-            out_errors.append(e)
-            continue
-        out_rates.append(max(0.0, x * (1.0 + zr / math.sqrt(count))))
-        spread = math.sqrt(e * (1.0 - e) / count) if 0.0 < e < 1.0 else 0.0
-        out_errors.append(max(0.0, e + spread * ze))
-    return out_rates, out_errors
+    sqrt = math.sqrt
+    c = 1.0 / sqrt(COUNT_WINDOW_SECONDS)
+    least = 1.0 / COUNT_WINDOW_SECONDS  # under one request a minute there is nothing to count
+    noisy_rates = [v if (v := x + z * sqrt(x) * c) > 0.0 else 0.0 for x, z in zip(rates, z_rate)]
+    noisy_errors = [(v if (v := e + z * sqrt(e * (1.0 - e) / x) * c) > 0.0 else 0.0)
+                    if x > least and e < 1.0 else e for x, e, z in zip(rates, errors, z_err)]
+    return noisy_rates, noisy_errors
