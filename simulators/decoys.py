@@ -171,19 +171,24 @@ def _retransmits(d: Decoy) -> None:
 
 
 def _disk(d: Decoy) -> None:
-    """The volume creeps up until the retention job frees it again."""
-    steps = d.steps(d.rng.uniform(360, 1200))
+    """The volume creeps up, slower than a filling disk and often past the service's warning
+    mark, until the retention job frees it."""
+    steps = d.steps(d.rng.uniform(900, 2400))
     start = d.st.disk[steps.start]
-    rise = min(d.rng.uniform(8, 28), 89.0 - start)
+    mark = d.prof.disk_warn_percent
+    rise = d.rng.uniform(5, 15)
+    if start < mark <= start + 15:
+        rise = mark - start + d.rng.uniform(0.5, 3)
+    rise = min(rise, 88.0 - start)
     if rise <= 1:
         return
     warned = False
     for k, t in enumerate(steps):
         level = start + rise * (k + 1) / len(steps)
         d.st.disk[t] = max(d.st.disk[t], level)
-        if level >= 85 and not warned:
+        if level >= mark and not warned:
             warned = True
-            d.event(d.tl.time(t), "disk_warning", instance=d.pod(), percent=85)
+            d.event(d.tl.time(t), "disk_warning", instance=d.pod(), percent=round(mark))
     d.event(d.tl.time(steps.stop - 1) + d.tl.step, "disk_cleanup")
 
 

@@ -176,7 +176,7 @@ def disk_full(c: FaultContext) -> None:
     for t in c.steps():
         level = min(100.0, start_level + (100.0 - start_level) * c.minutes_in(t) / minutes_to_full)
         st.disk[t] = max(st.disk[t], level)
-        for mark in (85, 90, 95):
+        for mark in (c.prof.disk_warn_percent, 90, 95):
             if level >= mark and mark not in warned:
                 warned.add(mark)
                 c.event(t, "disk_warning", instance=c.instance(), percent=mark)

@@ -20,7 +20,7 @@ from telemetry.records import SERVICE_KINDS
 
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 # How a fault that ends inside the window ends: one of the remediation kinds that fit it, or
-# "self" (it heals by itself).
+# "self" where it can heal by itself.
 SELF_RECOVERY = "self"
 EARLIEST_START_MINUTE = -1440  # a fault may have begun up to a day before the window
 
@@ -131,7 +131,8 @@ class FaultSpec(_Strict):
 
 
 def recovery_choices(fault_type: str) -> tuple[str, ...]:
-    return (SELF_RECOVERY, *FAULTS[fault_type].actions)
+    fault = FAULTS[fault_type]
+    return ((SELF_RECOVERY,) if fault.heals_by_itself else ()) + fault.actions
 
 
 def default_recovery(fault_type: str) -> str:

@@ -121,7 +121,8 @@ FAULT = {"type": "bad_deployment", "service": "user-service", "start_minute": 10
     ({"end_minute": 20, "duration_minutes": 10}, "faults[0].end_minute", "not both"),
     ({"start_minute": -30, "end_minute": -2}, "faults[0].end_minute", "before the window starts"),
     ({"start_minute": -30, "duration_minutes": 20}, "faults[0].duration_minutes", "before the window starts"),
-    ({"end_minute": 20, "recovery": "scale"}, "faults[0].recovery", "choose one of: self, rollback"),
+    ({"end_minute": 20, "recovery": "scale"}, "faults[0].recovery", "choose one of: rollback"),
+    ({"end_minute": 20, "recovery": "self"}, "faults[0].recovery", "'self' does not fit bad_deployment"),
     ({"recovery": "rollback"}, "faults[0].recovery", "needs an end"),
 ])
 def test_new_fault_fields_are_checked_and_the_error_names_the_field(fault, field, says):
