@@ -15,9 +15,10 @@ from collections.abc import Callable
 
 from . import operations
 from . import rng as rngmod
-from .state import Event, Timeline
+from .state import DIURNAL_AMPLITUDE, Event, Timeline
 
 SECONDS_PER_HOUR = 3600.0
+DAILY_PEAK = 1.0 + DIURNAL_AMPLITUDE  # traffic at the busiest time of day, relative to the mean
 
 
 class Decoy:
@@ -45,6 +46,11 @@ class Decoy:
         """Name what the service's own errors are about meanwhile (traces.own_cause)."""
         if steps:
             self.st.episodes.append((fault_type, steps.start, steps.stop))
+
+    def headroom(self) -> float:
+        """Extra utilisation the service takes at its daily peak before it saturates (a
+        look-alike stays small: it never pushes a service past about 85%)."""
+        return max(0.1, 0.85 - self.prof.base_rps / self.prof.capacity_rps * DAILY_PEAK)
 
     def pod(self) -> str:
         return rngmod.pick(self.rng, self.prof.instances)
@@ -77,7 +83,7 @@ def _memory(d: Decoy) -> None:
 
 
 def _cpu(d: Decoy) -> None:
-    extra = d.rng.uniform(0.2, 0.5)
+    extra = min(d.rng.uniform(0.2, 0.5), d.headroom())
     shape = d.shaped(d.rng.uniform(120, 360))
     for t, x in shape:
         d.st.extra_cpu[t] += extra * x
@@ -215,7 +221,8 @@ def _dns_timeout(d: Decoy) -> None:
 
 def _traffic_bump(d: Decoy) -> None:
     """A campaign or a retrying client: more requests for a few minutes."""
-    extra = d.rng.uniform(0.25, 0.9)
+    load = d.prof.base_rps / d.prof.capacity_rps * DAILY_PEAK
+    extra = min(d.rng.uniform(0.25, 0.9), max(0.15, (load + d.headroom()) / load - 1.0))
     shape = d.shaped(d.rng.uniform(180, 600))
     base = d.prof.base_rps
     for t, x in shape:

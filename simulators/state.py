@@ -15,6 +15,7 @@ from .profiles import ServiceProfile
 from .topology import Graph
 
 PROPAGATION_DELAY_SECONDS = 30.0
+DIURNAL_AMPLITUDE = 0.22  # traffic swings this much around its daily mean
 _SQRT2 = math.sqrt(2.0)
 
 
@@ -109,7 +110,7 @@ class Timeline:
 def diurnal_curve(start: float, step: float, n: int) -> list[float]:
     """Traffic follows the time of day (UTC): ±22% around the mean, peaking mid-afternoon."""
     two_pi_day = 2 * math.pi / 86400.0
-    return [1.0 + 0.22 * math.sin(two_pi_day * (start + i * step) - 2 * math.pi * 10 / 24)
+    return [1.0 + DIURNAL_AMPLITUDE * math.sin(two_pi_day * (start + i * step) - 2 * math.pi * 10 / 24)
             for i in range(n)]
 
 
