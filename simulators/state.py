@@ -92,7 +92,7 @@ class Timeline:
     profiles: list[ServiceProfile]
     states: list[ServiceState]
     diurnal: list[float]
-    window_start: float = 0.0  # later than `start` when faults began before the window
+    window_start: float  # later than `start` when faults began before the window
     events: list[Event] = field(default_factory=list)
     versions: list[list[tuple[float, str]]] = field(default_factory=list)  # per service: (since, version)
 
