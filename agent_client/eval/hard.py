@@ -1,8 +1,8 @@
 """The hard matrix: incidents that do not give the answer away.
 
 Custom topologies of 12-40 services in three shapes, every fault type at any severity, onsets
-anywhere (also before the window and in its last minutes), faults that already ended, two
-faults at once, and quiet systems at default, moderate and heavy noise, all at noise levels
+anywhere (also before the window and in its last minutes), faults that already ended (four in
+ten), two faults at once, and quiet systems at default, moderate and heavy noise, all at noise levels
 from none to extreme. Drawn from a seed nobody tuned on; a second seed gives a held-out
 version whose per-case results are not to be read while working on the analysis.
 """
@@ -27,31 +27,36 @@ _DURATIONS = (30, 60, 60, 60, 60, 60, 60, 90, 120)
 
 
 def specs(seed: int) -> list[dict]:
-    rng = random.Random(f"hard-matrix:{seed}")
+    # One random stream per case: a change to one case's recipe leaves the others as they were.
+    def stream(*name) -> random.Random:
+        return random.Random(":".join(map(str, ("hard-matrix", seed, *name))))
+
     out = []
     for fault in FAULT_TYPES:
         for k in range(SINGLE_PER_FAULT):
+            rng = stream(fault, k)
             spec, services, entries = _system(rng)
             service = rng.choice(entries if fault == "traffic_surge" and rng.random() < 0.7 else services)
-            spec["faults"] = [_fault(rng, fault, service, spec["duration_minutes"], _onset_band(k))]
+            band, ended = _SINGLE_RECIPE[k % len(_SINGLE_RECIPE)]
+            spec["faults"] = [_fault(rng, fault, service, spec["duration_minutes"], band, ended)]
             spec["noise"] = {"level": _weighted(rng, _FAULT_NOISE)}
             out.append(spec)
-    for _ in range(TWO_FAULT_CASES):
+    for k in range(TWO_FAULT_CASES):
+        rng = stream("two", k)
         spec, services, _ = _system(rng)
         first, second = rng.sample(services, 2)
         duration = spec["duration_minutes"]
-        a = _fault(rng, rng.choice(FAULT_TYPES), first, duration, "middle")
-        b = _fault(rng, rng.choice(FAULT_TYPES), second, duration, "middle")
-        if rng.random() < 0.5:  # together, within a few minutes of each other
-            b["start_minute"] = min(duration - 4, a["start_minute"] + rng.randint(0, 3))
-            b.pop("end_minute", None)
-            b.pop("recovery", None)
+        a = _fault(rng, rng.choice(FAULT_TYPES), first, duration, "middle", rng.random() < 0.3)
+        b = _fault(rng, rng.choice(FAULT_TYPES), second, duration, "middle", rng.random() < 0.3)
+        if rng.random() < 0.5:  # together, within a few minutes of each other, the second still going
+            b = _fault(rng, b["type"], second, duration, "middle", False)
+            b["start_minute"] = round(min(duration - 4, a["start_minute"] + rng.uniform(0, 3)), 1)
         spec["faults"] = [a, b]
         spec["noise"] = {"level": _weighted(rng, _FAULT_NOISE)}
         out.append(spec)
     for level, count in QUIET_LEVELS.items():
-        for _ in range(count):
-            spec, _, _ = _system(rng)
+        for k in range(count):
+            spec, _, _ = _system(stream("quiet", level, k))
             spec["faults"] = []
             spec["noise"] = {"level": level}
             out.append(spec)
@@ -69,22 +74,22 @@ def _system(rng: random.Random) -> tuple[dict, list[str], list[str]]:
     return spec, services, [s for s in services if s not in called]
 
 
-def _onset_band(k: int) -> str:
-    """Two in ten before the window, one or two in the first minutes, two in the last ten."""
-    return ("before", "early", "middle", "late", "middle", "before", "middle", "late", "early", "middle")[k % 10]
+# Where each of a fault type's ten cases starts, and whether it is over before the window ends:
+# two before the window, two in its first minutes, two in its last ten, four of them over.
+_SINGLE_RECIPE = (("before", True), ("early", False), ("middle", True), ("late", False), ("middle", False),
+                  ("before", False), ("middle", True), ("late", False), ("early", True), ("middle", False))
 
 
-def _fault(rng: random.Random, fault: str, service: str, duration: int, band: str) -> dict:
+def _fault(rng: random.Random, fault: str, service: str, duration: int, band: str, ended: bool) -> dict:
     start = {"before": lambda: -rng.randint(2, 40), "early": lambda: rng.uniform(0, 4.9),
              "late": lambda: rng.uniform(duration - 10, duration - 3),
              "middle": lambda: rng.uniform(5, duration - 10)}[band]()
     spec = {"type": fault, "service": service, "start_minute": round(start, 1), "severity": rng.choice(SEVERITIES)}
-    if band != "late" and rng.random() < 0.3:  # over before the window ends
-        end = max(start, 0) + rng.uniform(6, 25)
-        if end < duration - 3:
-            spec["end_minute"] = round(end, 1)
-            if rng.random() < 0.5:
-                spec["recovery"] = rng.choice(recovery_choices(fault))
+    if ended:  # over at least three minutes before the window ends
+        begun = max(start, 0.0)
+        spec["end_minute"] = round(begun + rng.uniform(6, min(25, duration - 3 - begun)), 1)
+        if rng.random() < 0.5:
+            spec["recovery"] = rng.choice(recovery_choices(fault))
     return spec
 
 
