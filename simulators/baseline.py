@@ -44,9 +44,10 @@ def apply_noise(tl: Timeline, seed: int, noise: NoiseSpec, faulty: set[int],
 
     for _ in range(noise.red_herring_deployments):
         i = r.choice(healthy)
-        near = r.random() < 0.7
-        when = focus + r.uniform(-20, 8) * 60 if near else tl.window_start + r.uniform(0.05, 0.95) * span
-        when = min(max(when, tl.window_start + tl.step), end - tl.step)
+        if r.random() < 0.7:  # from 20 minutes before the onset to 8 after, as far as simulated
+            when = r.uniform(max(tl.start + tl.step, focus - 1200), min(end - tl.step, focus + 480))
+        else:
+            when = tl.window_start + r.uniform(0.05, 0.95) * span
         if r.random() < 0.25:
             operations.random_config_change(tl, i, when, r)
         else:
