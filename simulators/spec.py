@@ -99,7 +99,7 @@ class FaultSpec(_Strict):
     severity: Severity = "high"
     duration_minutes: float | None = Field(default=None, gt=0)
     end_minute: float | None = None  # the same as start_minute + duration_minutes
-    recovery: str | None = None  # how it ends; default: the first fitting remediation kind
+    recovery: str | None = None  # how it ends (default_recovery when not given)
 
     @model_validator(mode="after")
     def _check_end(self) -> FaultSpec:
@@ -159,15 +159,17 @@ _LEVEL_SETTINGS: dict[str, dict[str, float]] = {
                 "transient_spikes": 5, "decoys_per_service_hour": 2.5},
 }
 
+_DEFAULT_LEVEL = _LEVEL_SETTINGS["default"]  # what a spec without a level always meant
+
 
 class NoiseSpec(_Strict):
     level: Literal[*NOISE_LEVELS] = "default"
-    red_herring_deployments: int = Field(default=1, ge=0, le=50)
-    background_error_rate: float = Field(default=0.005, ge=0, le=0.2)
-    metric_noise: float = Field(default=0.03, ge=0, le=0.5)
-    transient_spikes: int = Field(default=1, ge=0, le=50)
+    red_herring_deployments: int = Field(default=_DEFAULT_LEVEL["red_herring_deployments"], ge=0, le=50)
+    background_error_rate: float = Field(default=_DEFAULT_LEVEL["background_error_rate"], ge=0, le=0.2)
+    metric_noise: float = Field(default=_DEFAULT_LEVEL["metric_noise"], ge=0, le=0.5)
+    transient_spikes: int = Field(default=_DEFAULT_LEVEL["transient_spikes"], ge=0, le=50)
     # brief, self-healing look-alikes of every fault on any service (see docs/scenarios.md)
-    decoys_per_service_hour: float = Field(default=0.3, ge=0, le=20)
+    decoys_per_service_hour: float = Field(default=_DEFAULT_LEVEL["decoys_per_service_hour"], ge=0, le=20)
     adversarial_text: bool = False  # plant a prompt injection in one deploy note
 
     @model_validator(mode="before")
