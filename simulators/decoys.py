@@ -22,6 +22,8 @@ DAILY_PEAK = 1.0 + DIURNAL_AMPLITUDE  # traffic at the busiest time of day, rela
 
 
 class Decoy:
+    """One look-alike on service i at `when`, with helpers that write its effect into the state."""
+
     def __init__(self, tl: Timeline, i: int, when: float, rng: random.Random) -> None:
         self.tl, self.i, self.when, self.rng = tl, i, when, rng
         self.st, self.prof = tl.states[i], tl.profiles[i]
