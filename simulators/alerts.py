@@ -127,7 +127,9 @@ def _evaluate(rule: AlertRule, prof: ServiceProfile, s: MetricSeries, end: float
     n = len(values)
     if rule.op == "increase>=":
         w = max(1, round(rule.window_seconds / s.step))
-        first = values[0] if n else 0.0
+        if not n or values[-1] == values[0]:
+            return []  # a counter that never moved
+        first = values[0]
         measured = [values[i] - first for i in range(min(w, n))] + [
             values[i] - values[i - w] for i in range(w, n)]
         cond = bytes([v >= threshold for v in measured])
@@ -139,8 +141,9 @@ def _evaluate(rule: AlertRule, prof: ServiceProfile, s: MetricSeries, end: float
                 return []
             if rule.op in ("<", "<=") and min(values) > threshold:
                 return []
-        compare = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}[rule.op]
-        cond = bytes([v == v and compare(v, threshold) for v in values])
+        limit = float(threshold)
+        breaches = {">": limit.__lt__, ">=": limit.__le__, "<": limit.__gt__, "<=": limit.__ge__}[rule.op]
+        cond = bytes(map(breaches, values))  # a gap (NaN) compares false: it never breaches
     need = max(1, math.ceil(rule.for_seconds / s.step) + 1) if rule.for_seconds else 1
     merge = max(1, round(_MERGE_GAP_SECONDS / s.step))
     runs = _runs(cond)

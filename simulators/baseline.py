@@ -3,6 +3,7 @@ routine deployments and brief harmless spikes on healthy services."""
 
 from __future__ import annotations
 
+from . import operations
 from . import rng as rngmod
 from .spec import NoiseSpec
 from .state import Event, Timeline
@@ -37,34 +38,25 @@ def apply_noise(tl: Timeline, seed: int, noise: NoiseSpec, faulty: set[int],
     healthy = [i for i in range(len(tl.profiles)) if i not in faulty]
     if not healthy:
         return
-    span = tl.n * tl.step
-    focus = fault_start if fault_start is not None else tl.start + span * r.uniform(0.3, 0.8)
+    end = tl.start + tl.n * tl.step
+    span = end - tl.window_start
+    focus = fault_start if fault_start is not None else tl.window_start + span * r.uniform(0.3, 0.8)
 
     for _ in range(noise.red_herring_deployments):
         i = r.choice(healthy)
-        near = r.random() < 0.7
-        when = focus + r.uniform(-20, 8) * 60 if near else tl.start + r.uniform(0.05, 0.95) * span
-        when = min(max(when, tl.start + tl.step), tl.start + span - tl.step)
-        prof = tl.profiles[i]
-        if r.random() < 0.25:
-            key, old, new = r.choice(_HARMLESS_CONFIG)
-            tl.events.append(Event(when, i, "config_change", {"key": key, "old": old, "new": new}))
+        if r.random() < 0.7:  # from 20 minutes before the onset to 8 after, as far as simulated
+            when = r.uniform(max(tl.start + tl.step, focus - 1200), min(end - tl.step, focus + 480))
         else:
-            major, minor, patch = (int(x) for x in prof.version.lstrip("v").split("."))
-            new_version = f"v{major}.{minor}.{patch + 1}"
-            tl.events.append(Event(when, i, "deploy", {"version": new_version, "previous": prof.version}))
-            tl.events.append(Event(when + 5, i, "startup", {"instance": prof.instances[0],
-                                                              "version": new_version}))
-            prof.version = new_version
-            # A rolling update briefly runs one pod short.
-            t0 = tl.index(when)
-            for t in range(t0, min(tl.n, t0 + max(1, round(40 / tl.step)))):
-                tl.states[i].avail[t] = min(tl.states[i].avail[t], 1.0 - 1.0 / (prof.replicas + 1))
+            when = tl.window_start + r.uniform(0.05, 0.95) * span
+        if r.random() < 0.25:
+            operations.random_config_change(tl, i, when, r)
+        else:
+            operations.release(tl, i, when)
 
     for _ in range(noise.transient_spikes):
         i = r.choice(healthy)
         st = tl.states[i]
-        start = tl.start + r.uniform(0.1, 0.9) * span
+        start = tl.window_start + r.uniform(0.1, 0.9) * span
         length = r.uniform(60, 150)
         t0, t1 = tl.index(start), tl.index(start + length)
         kind = r.choice(("cpu", "gc", "latency"))
@@ -77,11 +69,3 @@ def apply_noise(tl: Timeline, seed: int, noise: NoiseSpec, faulty: set[int],
             else:
                 st.lat_mult[t] *= r.uniform(1.6, 2.4)
         tl.events.append(Event(start, i, "batch_job", {"kind": kind, "seconds": round(length)}))
-
-
-_HARMLESS_CONFIG = (
-    ("LOG_LEVEL", "info", "debug"),
-    ("HTTP_KEEPALIVE_SECONDS", "60", "75"),
-    ("METRICS_PUSH_INTERVAL", "15s", "10s"),
-    ("FEATURE_NEW_SEARCH_RANKING", "false", "true"),
-)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from . import operations, settings
 from .spec import FaultSpec
 from .state import Event, Timeline
 
@@ -24,10 +25,12 @@ class FaultContext:
         self.fault = fault
         self.rng = rng
         self.sev = SEVERITY_SCALE[fault.severity]
-        self.t0 = tl.start + fault.start_minute * 60.0
-        self.i0 = min(tl.n - 1, max(0, int(round(fault.start_minute * 60.0 / tl.step))))
-        end_minute = (fault.start_minute + fault.duration_minutes) if fault.duration_minutes else None
-        self.i1 = tl.n if end_minute is None else min(tl.n, int(round(end_minute * 60.0 / tl.step)))
+        self.t0 = tl.window_start + fault.start_minute * 60.0
+        self.i0 = min(tl.n - 1, max(0, int(round((self.t0 - tl.start) / tl.step))))
+        end = fault.end
+        self.i1 = tl.n if end is None else min(tl.n, int(round((tl.window_start + end * 60.0 - tl.start) / tl.step)))
+        self.recovery = fault.resolved_recovery if self.i1 < tl.n else None
+        self.changes: list[Event] = []  # the changes this fault made (a release, a config change)
 
     def steps(self) -> range:
         return range(self.i0, self.i1)
@@ -39,9 +42,11 @@ class FaultContext:
     def minutes_in(self, t: int) -> float:
         return (t - self.i0) * self.tl.step / 60.0
 
-    def event(self, t: int | float, kind: str, **detail) -> None:
+    def event(self, t: int | float, kind: str, **detail) -> Event:
         time = self.tl.time(t) if isinstance(t, int) else t
-        self.tl.events.append(Event(time, self.i, kind, detail))
+        ev = Event(time, self.i, kind, detail)
+        self.tl.events.append(ev)
+        return ev
 
     def fail_calls(self, deps, mode: str, fraction_at: Callable[[int], float]) -> None:
         for d in deps:
@@ -98,19 +103,14 @@ def cpu_saturation(c: FaultContext) -> None:
 
 
 def bad_deployment(c: FaultContext) -> None:
-    prof = c.prof
-    new_version = _bump(prof.version, c.rng)
-    c.event(c.i0, "deploy", version=new_version, previous=prof.version)
-    c.event(c.t0 + 5, "startup", instance=prof.instances[0], version=new_version)
-    prof.version = new_version
-    rollout = max(60.0, 20.0 * prof.replicas)
+    # A release like any other; the new code fails as it reaches more pods.
+    c.changes.append(operations.release(c.tl, c.i, c.tl.time(c.i0)))
+    rollout = operations.rollout_seconds(c.prof.replicas)
     for t in c.steps():
         r = c.ramp(t, rollout)
         c.st.err_own[t] += (0.06 + 0.3 * c.sev) * r
         c.st.lat_mult[t] *= 1.0 + (0.3 + 0.9 * c.sev) * r
         c.st.extra_cpu[t] += 0.05 * r
-        if r < 1.0:
-            c.st.avail[t] = min(c.st.avail[t], 1.0 - 1.0 / (prof.replicas + 1))
 
 
 def connection_pool_exhaustion(c: FaultContext) -> None:
@@ -176,7 +176,7 @@ def disk_full(c: FaultContext) -> None:
     for t in c.steps():
         level = min(100.0, start_level + (100.0 - start_level) * c.minutes_in(t) / minutes_to_full)
         st.disk[t] = max(st.disk[t], level)
-        for mark in (85, 90, 95):
+        for mark in (c.prof.disk_warn_percent, 90, 95):
             if level >= mark and mark not in warned:
                 warned.add(mark)
                 c.event(t, "disk_warning", instance=c.instance(), percent=mark)
@@ -186,8 +186,8 @@ def disk_full(c: FaultContext) -> None:
 
 
 def config_error(c: FaultContext) -> None:
-    key, old, new, problem = c.rng.choice(_CONFIG_MISTAKES)
-    c.event(c.i0, "config_change", key=key, old=old, new=new, problem=problem)
+    # A key and value like any routine change's; the service's reaction is the fault.
+    c.changes.append(c.event(c.i0, "config_change", key=settings.pick_key(c.rng), complains=True))
     for t in c.steps():
         r = c.ramp(t, 45)
         c.st.err_own[t] += (0.1 + 0.35 * c.sev) * r
@@ -278,20 +278,3 @@ APPLY: dict[str, Callable[[FaultContext], None]] = {
     "crash_loop": crash_loop,
     "traffic_surge": traffic_surge,
 }
-
-# (key, old value, new value, what the service complains about)
-_CONFIG_MISTAKES = (
-    ("UPSTREAM_TIMEOUT_MS", "3000", "3000ms", "not a valid integer"),
-    ("DB_POOL_MAX_SIZE", "40", "-1", "must be a positive integer"),
-    ("FEATURE_FLAGS_URL", "http://flags.internal:8080", "htp://flags.internal:8080", "unsupported URL scheme"),
-    ("RETRY_POLICY", "exponential", "exponental", "unknown retry policy"),
-    ("TLS_MIN_VERSION", "1.2", "1.4", "unsupported TLS version"),
-    ("CACHE_TTL", "300s", "5 minutes", "invalid duration"),
-)
-
-
-def _bump(version: str, rng: random.Random) -> str:
-    major, minor, patch = (int(x) for x in version.lstrip("v").split("."))
-    if rng.random() < 0.6:
-        return f"v{major}.{minor + 1}.0"
-    return f"v{major}.{minor}.{patch + 1}"

@@ -11,7 +11,7 @@ from bisect import bisect_right
 
 from telemetry.records import LogRecord
 
-from . import messages
+from . import messages, releases, settings
 from . import rng as rngmod
 from .state import Event, Timeline
 from .traces import own_cause
@@ -41,7 +41,8 @@ def _background(tl: Timeline, i: int, r: random.Random, per_minute: float, out: 
     rendering each one separately would dominate generation time."""
     prof, st = tl.profiles[i], tl.states[i]
     variants_rng = rngmod.child(r.random(), "chatter")
-    variants = [messages.background(variants_rng, prof) for _ in range(_CHATTER_VARIANTS)]
+    deps = tuple(tl.profiles[d].name for d in tl.graph.deps[i])
+    variants = [messages.background(variants_rng, prof, deps) for _ in range(_CHATTER_VARIANTS)]
     per_step = per_minute * tl.step / 60.0
     base = prof.base_rps
     instances = prof.instances
@@ -152,10 +153,7 @@ def _failed_requests(tl: Timeline, i: int, r: random.Random, variants: _Variants
             message, stack = variants.dependency(prof, dep_name, mode, ms)[int(rand() * size)]
             out.append(LogRecord(when, prof.name, "ERROR", message, instance, "http", None, None, stack))
             if mode == "dep_auth" and not dst.logs_lost[t] and rand() < 0.5:
-                user = prof.resource.replace("-", "_") + "_svc"
-                out.append(LogRecord(when + 0.001, dep_name, "WARN",
-                                     f"authentication failed for user \"{user}\" from {prof.ip_prefix}."
-                                     f"{rngmod.randint(r, 2, 254)}: password does not match",
+                out.append(LogRecord(when + 0.001, dep_name, "WARN", auth_rejection(r, prof),
                                      rngmod.pick(r, tl.profiles[d].instances), "auth"))
 
 
@@ -202,21 +200,29 @@ def _event_lines(tl: Timeline, ev: Event, r: random.Random, out: list) -> None:
                                f"({rngmod.randint(r, 1, 9)}.{rngmod.randint(r, 0, 9)}GiB free)")
         if d["percent"] >= 95:
             add("WARN", "k8s.event", f"Pod {pod}: ephemeral storage usage exceeds 95% of volume capacity")
-    elif kind == "deploy":
-        add("INFO", "k8s.event", f"Deployment {name}: rolling update to image "
-                                 f"registry.internal/{name}:{d['version']} started")
-        add("INFO", "k8s.event", f"Deployment {name}: rollout of {d['version']} complete",
-            when=t + min(120.0, 20.0 * prof.replicas))
-    elif kind == "startup":
-        add("INFO", "app", f"Starting {name} {d['version']} (pid {rngmod.randint(r, 1, 64)})")
+    elif kind in ("deploy", "rollback"):
+        image = f"registry.internal/{name}:{d['version']}"
+        if kind == "deploy":
+            add("INFO", "k8s.event", f"Deployment {name}: rolling update to image {image} started")
+        else:
+            add("INFO", "k8s.event", f"Deployment {name}: rolling back from {d['previous']} to image {image}")
+        done = t + min(120.0, 20.0 * prof.replicas)
+        add("INFO", "k8s.event", f"Deployment {name}: rollout of {d['version']} complete", when=done)
+        add("INFO", "app", f"Starting {name} {d['version']} (pid {rngmod.randint(r, 1, 64)})", when=t + 5)
         add("INFO", "app", f"{name} {d['version']} ready to serve traffic in {r.uniform(2, 14):.1f}s",
-            when=t + 3)
+            when=t + 8)
+    elif kind == "restart":
+        add("INFO", "k8s.event", f"Deployment {name}: restart rollout started")
+        for k, instance in enumerate(prof.instances):
+            out.append(LogRecord(t + 15.0 * (k + 1), name, "INFO", f"Started container {name} in pod {instance}",
+                                 instance, "k8s.event"))
+    elif kind == "scale":
+        add("INFO", "k8s.event", f"Scaled deployment {name} from {d['from']} to {d['to']} replicas")
     elif kind == "config_change":
         add("INFO", "config", f"Configuration reloaded: {d['key']} changed")
-        if d.get("problem"):
-            add("ERROR", "config", f"Invalid value for {d['key']}: {d['new']!r} ({d['problem']})", when=t + 1)
-            add("WARN", "config", f"Falling back to defaults for {d['key']}; dependent requests will fail",
-                when=t + 1.2)
+        if d.get("complains"):
+            add("ERROR", "config", f"Invalid value for {d['key']}: {d['new']!r} ({settings.complaint(d['key'])})",
+                when=t + 1)
     elif kind == "crash":
         message, stack = _crash_message(r, prof)
         add("FATAL", "app", message, stack)
@@ -225,7 +231,7 @@ def _event_lines(tl: Timeline, ev: Event, r: random.Random, out: list) -> None:
     elif kind == "backoff_restart":
         add("WARN", "k8s.event", f"Back-off restarting failed container {name} in pod {pod} "
                                  f"(CrashLoopBackOff, waited {d['backoff_s']}s)")
-        add("INFO", "app", f"Starting {name} {prof.version}", when=t + 1)
+        add("INFO", "app", f"Starting {name} {releases.version_at(tl, ev.service, t)}", when=t + 1)
         add("WARN", "k8s.event", f"Readiness probe failed for pod {pod}: "
                                  f"Get \"http://{prof.ip_prefix}.{rngmod.randint(r, 2, 254)}:8080/ready\": "
                                  f"connection refused", when=t + 2)
@@ -234,6 +240,21 @@ def _event_lines(tl: Timeline, ev: Event, r: random.Random, out: list) -> None:
                             f"{rngmod.randint(r, 300, 700)} req/s; shedding load")
         add("INFO", "k8s.event", f"HorizontalPodAutoscaler {name}: desired replicas "
                                  f"{prof.replicas + rngmod.randint(r, 2, 6)} (max {prof.replicas}) reached limit")
+    elif kind == "container_restart":
+        add("INFO", "k8s.event", f"Started container {name} in pod {pod} (restarted after exit)")
+        add("INFO", "app", f"Starting {name} {releases.version_at(tl, ev.service, t)}", when=t + 1)
+    elif kind == "disk_cleanup":
+        add("INFO", "storage", f"Retention job removed {rngmod.randint(r, 12, 400)} old segments from "
+                               f"/var/lib/data, freed {rngmod.randint(r, 2, 40)}.{rngmod.randint(r, 0, 9)}GiB")
+    elif kind == "peer_failures":
+        peer = tl.profiles[d["peer"]]
+        for k in range(d["lines"]):
+            ms = prof.timeout_ms if d["mode"] == "dep_unreachable" else r.uniform(2, 40)
+            message, stack = messages.dependency_failure(r, prof, peer.name, d["mode"], ms)
+            add("ERROR", "http", message, stack, when=t + 0.7 * k)
+            if d["mode"] == "dep_auth":
+                out.append(LogRecord(t + 0.7 * k + 0.001, peer.name, "WARN", auth_rejection(r, prof),
+                                     rngmod.pick(r, peer.instances), "auth"))
     elif kind == "batch_job":
         add("INFO", "app", f"Scheduled job nightly-{d['kind']}-compaction finished in {d['seconds']}s")
     elif kind == "packet_loss":
@@ -246,6 +267,13 @@ def _event_lines(tl: Timeline, ev: Event, r: random.Random, out: list) -> None:
         add("WARN", "auth", "Secret db-credentials was updated; connection pool re-authenticating")
     elif kind == "credential_expired":
         add("WARN", "auth", "TLS serving certificate expired; clients will be rejected")
+
+
+def auth_rejection(r: random.Random, client) -> str:
+    """What a credential store logs when a client's login is refused."""
+    user = client.resource.replace("-", "_") + "_svc"
+    return (f"authentication failed for user \"{user}\" from {client.ip_prefix}.{rngmod.randint(r, 2, 254)}: "
+            "password does not match")
 
 
 def _crash_message(r: random.Random, prof) -> tuple[str, str | None]:

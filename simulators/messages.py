@@ -252,10 +252,16 @@ def background_error(r: random.Random, prof: ServiceProfile) -> tuple[str, str |
 
 
 # --------------------------------------------------------------------------- background chatter
-def background(r: random.Random, prof: ServiceProfile) -> tuple[str, str, str]:
-    """(level, logger, message) for routine operational chatter."""
+def background(r: random.Random, prof: ServiceProfile, deps: tuple[str, ...] = ()) -> tuple[str, str, str]:
+    """(level, logger, message) for routine operational chatter, with the warnings and handled
+    errors every healthy service logs now and then."""
     x = r.random()
     res = prof.resource
+    if x < 0.03:
+        return ("ERROR", "app", background_error(r, prof)[0])
+    if x < 0.1:
+        return ("WARN", "app", _benign_warning(r, prof, deps))
+    x = (x - 0.1) / 0.9  # the routine lines keep their shares among themselves
     if x < 0.12:
         return ("DEBUG", "http", f"Health check GET /healthz 200 in {r.uniform(0.3, 3):.1f}ms")
     if x < 0.2:
@@ -293,6 +299,19 @@ def background(r: random.Random, prof: ServiceProfile) -> tuple[str, str, str]:
         f"Processed {randint(r, 10, 900)} events from outbox",
         f"Token cache refreshed ({randint(r, 10, 400)} entries)",
     )))
+
+
+def _benign_warning(r: random.Random, prof: ServiceProfile, deps: tuple[str, ...]) -> str:
+    options = [
+        f"Deprecated API version v1 called by client {_ip(r, prof)}",
+        f"Request body of {randint(r, 600, 4000)}KB is larger than recommended",
+        f"Cache hit ratio {randint(r, 60, 80)}% below target",
+        f"Slow operation: {pick(r, operations(prof)).split(' ')[0]} took {randint(r, 300, 1900)}ms",
+    ]
+    if deps:
+        dep = pick(r, deps)
+        options.append(f"Retrying call to {dep} after HTTP 503 (attempt 1 of 3)")
+    return pick(r, options)
 
 
 # --------------------------------------------------------------------------- stacks

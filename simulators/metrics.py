@@ -39,6 +39,7 @@ METRICS: dict[str, tuple[str, str]] = {
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 # Reported by the orchestrator, not scraped from the pods, so they survive a silent service.
 _CONTROL_PLANE = ("up", "replicas_ready", "replicas_desired", "restarts_total")
+COUNT_WINDOW_SECONDS = 60.0  # rates are per-second averages over a minute, as rate(x[1m]) gives
 
 
 def build_metrics(tl: Timeline, seed: int, table: rngmod.NoiseTable, noise_level: float
@@ -53,10 +54,16 @@ def build_metrics(tl: Timeline, seed: int, table: rngmod.NoiseTable, noise_level
         def jitter(scale: float, r=r) -> list[float]:
             return table.factors(r, n, scale * k)
 
+        requests = [x * re * j for x, re, j in zip(st.load, st.reach, jitter(0.02))]
+        errors = [e * j for e, j in zip(st.err, jitter(0.12))]
+        if k:
+            requests, errors = _counting_noise(requests, errors, table.white(r, n), table.white(r, n))
+        replicas = float(prof.replicas)
+        desired = [replicas] * n if st.scale is None else [float(round(replicas * x)) for x in st.scale]
         values: dict[str, list[float]] = {
             "up": list(st.up),
-            "request_rate": [x * re * j for x, re, j in zip(st.load, st.reach, jitter(0.02))],
-            "error_rate": [e * j if e * j < 1.0 else 1.0 for e, j in zip(st.err, jitter(0.12))],
+            "request_rate": requests,
+            "error_rate": [e if e < 1.0 else 1.0 for e in errors],
             "latency_p50_ms": [x * j for x, j in zip(st.lat50, jitter(0.04))],
             "latency_p99_ms": [x * j for x, j in zip(st.lat99, jitter(0.07))],
             "cpu_percent": [c * j if c * j < 100.0 else 100.0 for c, j in zip(st.cpu, jitter(0.02))],
@@ -69,8 +76,8 @@ def build_metrics(tl: Timeline, seed: int, table: rngmod.NoiseTable, noise_level
             "disk_usage_percent": [d if d < 100.0 else 100.0 for d in st.disk],
             "network_rtt_ms": list(st.rtt),
             "tcp_retransmits_per_second": list(st.retrans),
-            "replicas_ready": [float(int(prof.replicas * a + 0.5)) for a in st.avail],
-            "replicas_desired": [float(prof.replicas)] * n,
+            "replicas_ready": [float(int(want * a + 0.5)) for want, a in zip(desired, st.avail)],
+            "replicas_desired": desired,
         }
         has_gaps = any(silent)
         for name, series in values.items():
@@ -79,3 +86,16 @@ def build_metrics(tl: Timeline, seed: int, table: rngmod.NoiseTable, noise_level
             unit = METRICS[name][0]
             out[(prof.name, name)] = MetricSeries(prof.name, name, unit, tl.start, tl.step, array("d", series))
     return out
+
+
+def _counting_noise(rates: list[float], errors: list[float], z_rate: list[float], z_err: list[float]
+                    ) -> tuple[list[float], list[float]]:
+    """Rates are counted over a minute: at a few requests per second, the count of requests and
+    of failed ones is itself noisy (Poisson, binomial), which a busy service never shows."""
+    sqrt = math.sqrt
+    c = 1.0 / sqrt(COUNT_WINDOW_SECONDS)
+    least = 1.0 / COUNT_WINDOW_SECONDS  # under one request a minute there is nothing to count
+    noisy_rates = [v if (v := x + z * sqrt(x) * c) > 0.0 else 0.0 for x, z in zip(rates, z_rate)]
+    noisy_errors = [(v if (v := e + z * sqrt(e * (1.0 - e) / x) * c) > 0.0 else 0.0)
+                    if x > least and e < 1.0 else e for x, e, z in zip(rates, errors, z_err)]
+    return noisy_rates, noisy_errors

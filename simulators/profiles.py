@@ -28,6 +28,7 @@ class ServiceProfile:
     pool_base_frac: float
     disk_base: float  # percent
     disk_growth_per_hour: float
+    disk_warn_percent: float  # where the service starts logging about its volume
     rtt_base_ms: float
     retrans_base: float
     timeout_ms: float  # client timeout this service uses for its calls
@@ -77,6 +78,7 @@ def build_profiles(graph: Graph, seed: int, entry_rps: float) -> list[ServicePro
                 pool_base_frac=r.uniform(0.15, 0.35),
                 disk_base=r.uniform(28, 62) if kind != "database" else r.uniform(45, 70),
                 disk_growth_per_hour=r.uniform(0.02, 0.12),
+                disk_warn_percent=r.choice((70.0, 75.0, 80.0, 85.0)),
                 rtt_base_ms=r.uniform(0.2, 0.9),
                 retrans_base=r.uniform(0.1, 1.5),
                 timeout_ms=r.choice((1000.0, 2000.0, 3000.0, 5000.0)),

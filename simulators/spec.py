@@ -6,6 +6,7 @@ A spec is free to carry a name and a description for humans; neither ever reache
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -14,10 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from knowledge import FAULT_TYPES
+from knowledge import FAULT_TYPES, FAULTS
 from telemetry.records import SERVICE_KINDS
 
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+# How a fault that ends inside the window ends: one of the remediation kinds that fit it, or
+# "self" where it can heal by itself.
+SELF_RECOVERY = "self"
+EARLIEST_START_MINUTE = -1440  # a fault may have begun up to a day before the window
 
 FaultType = Literal[*FAULT_TYPES]
 ServiceKindName = Literal["gateway", "service", "database", "cache", "queue"]
@@ -90,17 +95,89 @@ def default_topology() -> TopologySpec:
 class FaultSpec(_Strict):
     type: FaultType
     service: str
-    start_minute: float = Field(ge=0)
+    start_minute: float = Field(ge=EARLIEST_START_MINUTE)  # negative: began before the window
     severity: Severity = "high"
     duration_minutes: float | None = Field(default=None, gt=0)
+    end_minute: float | None = None  # the same as start_minute + duration_minutes
+    recovery: str | None = None  # how it ends (default_recovery when not given)
+
+    @model_validator(mode="after")
+    def _check_end(self) -> FaultSpec:
+        if self.end_minute is not None:
+            if self.duration_minutes is not None:
+                raise ValueError("end_minute: give either end_minute or duration_minutes, not both")
+            if self.end_minute <= self.start_minute:
+                raise ValueError(f"end_minute: {self.end_minute:g} must be after start_minute "
+                                 f"({self.start_minute:g})")
+        if self.recovery is not None:
+            choices = recovery_choices(self.type)
+            if self.recovery not in choices:
+                raise ValueError(f"recovery: {self.recovery!r} does not fit {self.type}; choose one of: "
+                                 + ", ".join(choices))
+            if self.end is None:
+                raise ValueError("recovery: a fault that recovers needs an end (end_minute or duration_minutes)")
+        return self
+
+    @property
+    def end(self) -> float | None:
+        """The minute the fault ends (None: it lasts past the window)."""
+        if self.end_minute is not None:
+            return self.end_minute
+        return None if self.duration_minutes is None else self.start_minute + self.duration_minutes
+
+    @property
+    def resolved_recovery(self) -> str:
+        return self.recovery or default_recovery(self.type)
+
+
+def recovery_choices(fault_type: str) -> tuple[str, ...]:
+    fault = FAULTS[fault_type]
+    return ((SELF_RECOVERY,) if fault.heals_by_itself else ()) + fault.actions
+
+
+def default_recovery(fault_type: str) -> str:
+    """What usually ends this fault: its best-fitting remediation, except a rollback where the
+    fault was not a release (a leak can be old code)."""
+    fault = FAULTS[fault_type]
+    return next((a for a in fault.actions if a != "rollback" or not fault.rollback_needs_release), SELF_RECOVERY)
+
+
+NOISE_LEVELS: tuple[str, ...] = ("none", "low", "default", "moderate", "heavy", "extreme")
+# The settings each level stands for; fields given explicitly in a spec win over its level.
+_LEVEL_SETTINGS: dict[str, dict[str, float]] = {
+    "none": {"red_herring_deployments": 0, "background_error_rate": 0.0, "metric_noise": 0.0,
+             "transient_spikes": 0, "decoys_per_service_hour": 0.0},
+    "low": {"red_herring_deployments": 1, "background_error_rate": 0.002, "metric_noise": 0.015,
+            "transient_spikes": 0, "decoys_per_service_hour": 0.1},
+    "default": {"red_herring_deployments": 1, "background_error_rate": 0.005, "metric_noise": 0.03,
+                "transient_spikes": 1, "decoys_per_service_hour": 0.3},
+    "moderate": {"red_herring_deployments": 2, "background_error_rate": 0.01, "metric_noise": 0.05,
+                 "transient_spikes": 2, "decoys_per_service_hour": 0.6},
+    "heavy": {"red_herring_deployments": 3, "background_error_rate": 0.02, "metric_noise": 0.08,
+              "transient_spikes": 3, "decoys_per_service_hour": 1.2},
+    "extreme": {"red_herring_deployments": 5, "background_error_rate": 0.04, "metric_noise": 0.15,
+                "transient_spikes": 5, "decoys_per_service_hour": 2.5},
+}
+
+_DEFAULT_LEVEL = _LEVEL_SETTINGS["default"]  # what a spec without a level always meant
 
 
 class NoiseSpec(_Strict):
-    red_herring_deployments: int = Field(default=1, ge=0, le=50)
-    background_error_rate: float = Field(default=0.005, ge=0, le=0.2)
-    metric_noise: float = Field(default=0.03, ge=0, le=0.5)
-    transient_spikes: int = Field(default=1, ge=0, le=50)
+    level: Literal[*NOISE_LEVELS] = "default"
+    red_herring_deployments: int = Field(default=_DEFAULT_LEVEL["red_herring_deployments"], ge=0, le=50)
+    background_error_rate: float = Field(default=_DEFAULT_LEVEL["background_error_rate"], ge=0, le=0.2)
+    metric_noise: float = Field(default=_DEFAULT_LEVEL["metric_noise"], ge=0, le=0.5)
+    transient_spikes: int = Field(default=_DEFAULT_LEVEL["transient_spikes"], ge=0, le=50)
+    # brief, self-healing look-alikes of every fault on any service (see docs/scenarios.md)
+    decoys_per_service_hour: float = Field(default=_DEFAULT_LEVEL["decoys_per_service_hour"], ge=0, le=20)
     adversarial_text: bool = False  # plant a prompt injection in one deploy note
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_level(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("level") in _LEVEL_SETTINGS:
+            data = {**_LEVEL_SETTINGS[data["level"]], **data}
+        return data
 
 
 class VolumeSpec(_Strict):
@@ -147,9 +224,21 @@ class ScenarioSpec(_Strict):
             if fault.start_minute >= self.duration_minutes:
                 raise ValueError(
                     f"faults[{i}].start_minute: {fault.start_minute:g} is outside the "
-                    f"{self.duration_minutes}-minute window (0 <= start_minute < {self.duration_minutes})"
+                    f"{self.duration_minutes}-minute window (start_minute < {self.duration_minutes}; "
+                    f"negative: before the window)"
                 )
+            if fault.end is not None and fault.end <= 0:
+                field = "end_minute" if fault.end_minute is not None else "duration_minutes"
+                raise ValueError(f"faults[{i}].{field}: the fault ends at minute {fault.end:g}, before the "
+                                 "window starts; it must end after minute 0")
         return self
+
+    @property
+    def lead_in_minutes(self) -> float:
+        """How long before the window the simulation must start: faults already under way
+        when the window opens need their history."""
+        earliest = min((f.start_minute for f in self.faults), default=0.0)
+        return -earliest if earliest < 0 else 0.0
 
     def resolved_topology(self) -> TopologySpec:
         return self.topology or default_topology()
@@ -201,11 +290,18 @@ def describe_validation_error(exc: ValidationError) -> str:
             msg = "unknown field (check the spelling)"
         elif kind == "literal_error":
             field = str(err.get("loc", ("",))[-1])
-            choices = {"type": FAULT_TYPES, "kind": SERVICE_KINDS, "severity": SEVERITIES}.get(field)
+            choices = {"type": FAULT_TYPES, "kind": SERVICE_KINDS, "severity": SEVERITIES,
+                       "level": NOISE_LEVELS}.get(field)
             if choices:
                 msg = f"{err.get('input')!r} is not valid; choose one of: {', '.join(choices)}"
+        named = _NAMED_MESSAGE.match(msg)
+        if loc and named:  # a model check that names its own field: `faults[0].end_minute: ...`
+            loc, msg = f"{loc}.{named.group(1)}", named.group(2)
         lines.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(lines)
+
+
+_NAMED_MESSAGE = re.compile(r"^([a-z_]+): (.*)$", re.S)
 
 
 def _format_loc(loc: tuple) -> str:

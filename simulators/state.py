@@ -15,13 +15,14 @@ from .profiles import ServiceProfile
 from .topology import Graph
 
 PROPAGATION_DELAY_SECONDS = 30.0
+DIURNAL_AMPLITUDE = 0.22  # traffic swings this much around its daily mean
 _SQRT2 = math.sqrt(2.0)
 
 
 @dataclass(slots=True)
 class Event:
     """Something that happened to a service (an OOM kill, a crash, a deploy); logs and the
-    change history render these."""
+    change history render these, whether a fault or a harmless look-alike caused it."""
 
     time: float
     service: int
@@ -36,7 +37,7 @@ class ServiceState:
         # own state, written by baseline and faults
         "extra_load", "extra_cpu", "err_own", "lat_mult", "lat_add", "tail_mult", "reach",
         "unreach_ms", "avail", "up", "silent", "logs_lost", "call_fail", "memory", "gc", "restarts", "pool_pinned",
-        "pool_wait_add", "disk", "rtt", "retrans", "faults", "unreach_mode", "call_fail_mode",
+        "pool_wait_add", "disk", "rtt", "retrans", "episodes", "unreach_mode", "call_fail_mode", "scale",
         # derived
         "load", "util", "cpu", "err", "own50", "lat50", "lat99", "pool_active", "pool_wait",
     )
@@ -65,9 +66,12 @@ class ServiceState:
         self.disk: list[float] = []
         self.rtt: list[float] = []
         self.retrans: list[float] = []
-        self.faults: list[tuple[str, int, int]] = []  # (fault type, first step, end step)
+        # What the service's own errors are about: (fault type, first step, end step), for its
+        # faults and for their brief look-alikes.
+        self.episodes: list[tuple[str, int, int]] = []
         self.unreach_mode = "dep_refused"  # how callers fail when they cannot reach this service
         self.call_fail_mode: dict[int, str] = {}
+        self.scale: list[float] | None = None  # desired replicas / spec replicas, once scaled
         self.load: list[float] = []
         self.util: list[float] = []
         self.cpu: list[float] = []
@@ -88,7 +92,9 @@ class Timeline:
     profiles: list[ServiceProfile]
     states: list[ServiceState]
     diurnal: list[float]
+    window_start: float  # later than `start` when faults began before the window
     events: list[Event] = field(default_factory=list)
+    versions: list[list[tuple[float, str]]] = field(default_factory=list)  # per service: (since, version)
 
     def time(self, i: int) -> float:
         return self.start + i * self.step
@@ -104,7 +110,7 @@ class Timeline:
 def diurnal_curve(start: float, step: float, n: int) -> list[float]:
     """Traffic follows the time of day (UTC): ±22% around the mean, peaking mid-afternoon."""
     two_pi_day = 2 * math.pi / 86400.0
-    return [1.0 + 0.22 * math.sin(two_pi_day * (start + i * step) - 2 * math.pi * 10 / 24)
+    return [1.0 + DIURNAL_AMPLITUDE * math.sin(two_pi_day * (start + i * step) - 2 * math.pi * 10 / 24)
             for i in range(n)]
 
 
@@ -131,8 +137,9 @@ def propagate_load(tl: Timeline, load_noise: list[list[float]]) -> None:
             else:
                 incoming[d] = [t + p * prob * (1.0 - f) for t, p, f in zip(target, processed, fail)]
         cap = prof.capacity_rps
+        avail = st.avail if st.scale is None else [a * k for a, k in zip(st.avail, st.scale)]
         util = [p / (cap * (a if a > 0.05 else 0.05)) + c
-                for p, a, c in zip(processed, st.avail, st.extra_cpu)]
+                for p, a, c in zip(processed, avail, st.extra_cpu)]
         st.util = util
         idle = prof.idle_cpu
         st.cpu = [100.0 if (c := idle + 0.9 * u) > 1.0 else 100.0 * c for u in util]

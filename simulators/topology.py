@@ -79,14 +79,24 @@ _DOMAINS = (
 )
 
 
-def generate_topology(n_services: int, seed: int = 7) -> TopologySpec:
-    """A layered microservice graph with realistic names: gateways, services, data stores.
+TOPOLOGY_SHAPES = ("layered", "deep", "wide")
 
-    About 5% gateways, 60% services (two tiers), the rest databases, caches and queues.
-    Every non-gateway has at least one caller, and every service reaches a data store.
+
+def generate_topology(n_services: int, seed: int = 7, shape: str = "layered") -> TopologySpec:
+    """A microservice graph with realistic names: gateways, services, data stores.
+
+    `layered`: about 5% gateways, 60% services in two tiers, the rest databases, caches and
+    queues. `deep`: one gateway over four or five tiers of services that mostly call one or
+    two others, so chains with a single callee are common. `wide`: several entry points over
+    one broad tier of services sharing a few busy data stores. Every service but an entry point
+    has a caller.
     """
     if n_services < 3:
         raise ValueError("a generated topology needs at least 3 services")
+    if shape != "layered":
+        if shape not in TOPOLOGY_SHAPES:
+            raise ValueError(f"shape: {shape!r} is not one of {', '.join(TOPOLOGY_SHAPES)}")
+        return _tiered(n_services, random.Random(f"topology:{shape}:{seed}:{n_services}"), deep=shape == "deep")
     rng = random.Random(f"topology:{seed}:{n_services}")
     n_gateways = max(1, n_services // 20)
     n_stores = max(1, (n_services * 35) // 100)
@@ -131,6 +141,42 @@ def generate_topology(n_services: int, seed: int = 7) -> TopologySpec:
         for n in gateways + front + back + store_names
     )
     return TopologySpec(services=services)
+
+
+def _tiered(n: int, rng: random.Random, deep: bool) -> TopologySpec:
+    names = _unique_names(rng, n)
+    n_stores = max(2, round(n * (0.25 if deep else 0.3)))
+    n_entries = 1 if deep else max(2, n // 8)
+    n_mid = max(1, n - n_stores - n_entries)
+    n_tiers = min(n_mid, rng.randint(4, 5) if deep else 1)
+    bounds = sorted(rng.sample(range(1, n_mid), n_tiers - 1)) if n_tiers > 1 else []
+    cuts = [0, *bounds, n_mid]
+    mid = [names[n_entries + k] for k in range(n_mid)]
+    tiers = [mid[a:b] for a, b in zip(cuts, cuts[1:])]
+    stores = [(f"{names[n_entries + n_mid + k]}-{('db', 'cache', 'queue')[k % 3]}",
+               ("database", "cache", "queue")[k % 3]) for k in range(n - n_entries - n_mid)]
+    store_names = [s for s, _ in stores]
+    entries = [f"{names[k]}-gateway" if k == 0 or rng.random() < 0.5 else f"{names[k]}-api"
+               for k in range(n_entries)]
+    suffix = ("-api", "-service", "-worker")
+    tiers = [[f"{name}{suffix[min(2, t * 3 // max(1, len(tiers)))]}" for name in tier]
+             for t, tier in enumerate(tiers)]
+    levels = [entries, *tiers, store_names]
+    deps: dict[str, list[str]] = {name: [] for level in levels for name in level}
+    fan_out = (1, 1, 2) if deep else (2, 3, 4)
+    for upper, lower in zip(levels, levels[1:]):
+        for name in upper:
+            deps[name] = sorted(rng.sample(lower, k=min(len(lower), rng.choice(fan_out))))
+            if upper is not entries and lower is not store_names and rng.random() < 0.3:
+                deps[name].append(rng.choice([s for s in store_names if s not in deps[name]] or store_names))
+        called = {d for name in upper for d in deps[name]}
+        for orphan in (x for x in lower if x not in called):
+            deps[rng.choice(upper)].append(orphan)
+    kinds = {name: "gateway" for name in entries if name.endswith("-gateway")} | dict(stores)
+    return TopologySpec(services=tuple(
+        ServiceSpec(name=name, kind=kinds.get(name, "service"), depends_on=tuple(dict.fromkeys(deps[name])),
+                    replicas=rng.randint(2, 6))
+        for level in levels for name in level))
 
 
 def _unique_names(rng: random.Random, n: int) -> list[str]:

@@ -39,7 +39,7 @@ _OK_ATTRIBUTES = {"http.status_code": 200}
 
 def own_cause(tl: Timeline, i: int, t: int, r: random.Random) -> str:
     st = tl.states[i]
-    for ftype, a, b in st.faults:
+    for ftype, a, b in st.episodes:
         if a <= t < b:
             cause = FAULT_CAUSE.get(ftype)
             if ftype == "credential_failure" and tl.graph.deps[i]:

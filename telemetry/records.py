@@ -104,7 +104,7 @@ class Deployment:
     id: str
     service: str
     time: float
-    change_type: str  # "deployment" | "config" | "rollback" | "scale"
+    change_type: str  # "deployment" | "config" | "rollback" | "restart" | "scale"
     version: str
     previous_version: str | None
     author: str

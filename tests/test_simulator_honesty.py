@@ -26,6 +26,16 @@ FAULT_SERVICES = {
 }
 
 
+# Everything that draws random numbers at once: look-alikes at a heavy level, a fault under way
+# before the window, one that ends with its fix, and two at a time.
+RICH = {"name": "secret-rich", "description": "the answer is here", "seed": 11, "end_time": FIXED_END,
+        "noise": {"level": "heavy", "adversarial_text": True},
+        "faults": [{"type": "memory_leak", "service": "order-service", "start_minute": -25},
+                   {"type": "bad_deployment", "service": "user-service", "start_minute": 10, "end_minute": 30},
+                   {"type": "config_error", "service": "payment-service", "start_minute": 35, "duration_minutes": 12},
+                   {"type": "dns_failure", "service": "inventory-service", "start_minute": 36}]}
+
+
 def _digest(directory: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(directory.iterdir()):
@@ -34,8 +44,9 @@ def _digest(directory: Path) -> str:
     return h.hexdigest()
 
 
-def test_same_spec_and_seed_give_byte_identical_exports(tmp_path):
-    spec = preset_spec("database_exhaustion", end_time=FIXED_END)
+@pytest.mark.parametrize("spec", [preset_spec("database_exhaustion", end_time=FIXED_END), parse_spec(RICH)],
+                         ids=["preset", "rich"])
+def test_same_spec_and_seed_give_byte_identical_exports(spec, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     export_all(simulate(spec).store, a)
     export_all(simulate(spec).store, b)
@@ -49,12 +60,14 @@ def test_determinism_holds_across_processes_with_different_hash_seeds(tmp_path):
         out = tmp_path / hash_seed
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)
         code = (
-            "from simulators import preset_spec, simulate; from simulators.export import export_all;"
+            "from simulators import parse_spec, preset_spec, simulate; from simulators.export import export_all;"
             f"s=simulate(preset_spec('network_partition', end_time='{FIXED_END}'));"
-            f"export_all(s.store, r'{out}', rules=s.alert_rules)"
+            f"export_all(s.store, r'{out}/preset', rules=s.alert_rules);"
+            f"s=simulate(parse_spec({RICH!r}));"
+            f"export_all(s.store, r'{out}/rich', rules=s.alert_rules)"
         )
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
-        digests.append(_digest(out))
+        digests.append((_digest(out / "preset"), _digest(out / "rich")))
     assert digests[0] == digests[1]
 
 
@@ -107,6 +120,15 @@ def test_fault_labels_never_reach_telemetry(fault, tmp_path):
     blob = b"".join(p.read_bytes() for p in sorted(tmp_path.iterdir())).lower()
     # Every fault label, not only the injected one: telemetry never speaks the spec's vocabulary.
     for term in set(FAULT_TYPES) | {"secret-", "the answer is here"}:
+        assert term.encode() not in blob, f"{term!r} leaked into telemetry"
+
+
+def test_look_alikes_recoveries_and_early_faults_leak_no_label(tmp_path):
+    spec = parse_spec({**RICH, "noise": {"level": "extreme"}})
+    sim = simulate(spec)
+    export_all(sim.store, tmp_path, rules=sim.alert_rules)
+    blob = b"".join(p.read_bytes() for p in sorted(tmp_path.iterdir())).lower()
+    for term in set(FAULT_TYPES) | {t.replace("_", " ") for t in FAULT_TYPES} | {"secret-", "the answer is here"}:
         assert term.encode() not in blob, f"{term!r} leaked into telemetry"
 
 

@@ -54,9 +54,9 @@ def test_start_minute_outside_window():
     assert "faults[0].start_minute" in msg and "30-minute window" in msg
 
 
-def test_negative_start_minute():
-    msg = _err({"faults": [{"type": "memory_leak", "service": "order-service", "start_minute": -1}]})
-    assert "faults[0].start_minute" in msg
+def test_start_minute_more_than_a_day_before_the_window():
+    msg = _err({"faults": [{"type": "memory_leak", "service": "order-service", "start_minute": -1441}]})
+    assert "faults[0].start_minute" in msg and "-1440" in msg
 
 
 def test_dependency_cycle_is_reported_as_a_path():
@@ -110,3 +110,50 @@ def test_generated_topology_is_valid_and_connected():
     entries = [s for s in topo.services if s.name not in called]
     assert entries and all(s.kind == "gateway" for s in entries)
     parse_spec({"topology": topo.model_dump()})  # validates: no cycles, known deps
+
+
+# --------------------------------------------------------------------------- newer fields
+FAULT = {"type": "bad_deployment", "service": "user-service", "start_minute": 10}
+
+
+@pytest.mark.parametrize(("fault", "field", "says"), [
+    ({"end_minute": 5}, "faults[0].end_minute", "must be after start_minute"),
+    ({"end_minute": 20, "duration_minutes": 10}, "faults[0].end_minute", "not both"),
+    ({"start_minute": -30, "end_minute": -2}, "faults[0].end_minute", "before the window starts"),
+    ({"start_minute": -30, "duration_minutes": 20}, "faults[0].duration_minutes", "before the window starts"),
+    ({"end_minute": 20, "recovery": "scale"}, "faults[0].recovery", "choose one of: rollback"),
+    ({"end_minute": 20, "recovery": "self"}, "faults[0].recovery", "'self' does not fit bad_deployment"),
+    ({"recovery": "rollback"}, "faults[0].recovery", "needs an end"),
+])
+def test_new_fault_fields_are_checked_and_the_error_names_the_field(fault, field, says):
+    msg = _err({"faults": [{**FAULT, **fault}]})
+    assert msg.startswith(f"spec: {field}: ") and says in msg, msg
+
+
+def test_noise_level_sets_the_noise_and_explicit_fields_win():
+    heavy = parse_spec({"noise": {"level": "heavy", "metric_noise": 0.01}}).noise
+    assert heavy.decoys_per_service_hour > parse_spec({}).noise.decoys_per_service_hour
+    assert heavy.metric_noise == 0.01
+    quiet = parse_spec({"noise": {"level": "none"}}).noise
+    assert (quiet.decoys_per_service_hour, quiet.red_herring_deployments, quiet.metric_noise) == (0, 0, 0)
+    msg = _err({"noise": {"level": "loud"}})
+    assert "noise.level" in msg and "extreme" in msg
+
+
+def test_old_specs_load_and_mean_what_they_meant():
+    spec = parse_spec({"seed": 3, "noise": {"red_herring_deployments": 2},
+                       "faults": [{"type": "memory_leak", "service": "order-service", "start_minute": 10,
+                                   "duration_minutes": 15}]})
+    assert spec.noise.level == "default" and spec.noise.red_herring_deployments == 2
+    assert spec.noise.background_error_rate == 0.005 and spec.noise.metric_noise == 0.03
+    fault = spec.faults[0]
+    assert (fault.start_minute, fault.end, fault.resolved_recovery) == (10, 25, "restart")
+    assert spec.lead_in_minutes == 0
+    assert parse_spec(spec.model_dump(mode="json")) == spec  # a dumped spec reloads unchanged
+
+
+def test_a_fault_before_the_window_and_one_that_ends():
+    spec = parse_spec({"faults": [{**FAULT, "start_minute": -45, "end_minute": 12},
+                                  {"type": "disk_full", "service": "database-proxy", "start_minute": 30}]})
+    assert spec.lead_in_minutes == 45
+    assert spec.faults[0].resolved_recovery == "rollback" and spec.faults[1].end is None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+MATRIX_NAMES = ("quick", "full", "heldout", "hard", "hard-heldout")  # matrix.MATRICES, without importing it
+
 
 def add_eval_parser(sub) -> None:
     p = sub.add_parser("eval", help="score the analyst on a fault matrix or a folder of specs")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--matrix", choices=("quick", "full", "heldout"), default=None,
-                       help="named case matrix (default quick)")
+    which.add_argument("--matrix", choices=MATRIX_NAMES, default=None,
+                       help="named case matrix (default quick); hard-heldout is for aggregate scores only")
     which.add_argument("--specs", metavar="DIR", help="run every spec file (.json/.toml) in a folder")
     which.add_argument("--cases", metavar="DIR", help="case directories of real telemetry (aiops-mcp import ...), "
                                                       "scored by AS@k against their truth.json")

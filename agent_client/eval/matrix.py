@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge import FAULT_TYPES
 from simulators import SEVERITIES
+
+from . import categories, hard
+
 # Several times of day, so that daily traffic variation is part of the test.
 END_TIMES = ("2026-11-26T03:00:00Z", "2026-11-26T09:30:00Z", "2026-11-26T14:15:00Z", "2026-11-25T20:45:00Z")
 
@@ -27,16 +30,20 @@ class Case:
     truth_fault: str
     services: tuple[str, ...]
     error: str | None = None
+    truths: tuple[tuple[str, str], ...] = ()  # every fault: (service, type)
+    categories: dict[str, str] = field(default_factory=dict)
 
 
-def _case(source: str, spec: dict) -> Case:
-    body = json.dumps(spec, sort_keys=True)
-    case_id = "case-" + hashlib.sha256(body.encode()).hexdigest()[:10]
-    spec = {**spec, "name": case_id}  # a name that says nothing
+def _case(source: str, spec: dict, case_id: str | None = None) -> Case:
+    if case_id is None:
+        case_id = "case-" + hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
+        spec = {**spec, "name": case_id}  # a name that says nothing
     faults = spec.get("faults") or []
-    services = tuple(s["name"] for s in (spec.get("topology") or _default_topology())["services"])
+    topology = spec.get("topology") or _default_topology()
     return Case(case_id, source, spec, faults[0]["service"] if faults else None,
-                faults[0]["type"] if faults else "none", services)
+                faults[0]["type"] if faults else "none", tuple(s["name"] for s in topology["services"]),
+                truths=tuple((f["service"], f["type"]) for f in faults),
+                categories=categories.describe(spec, topology))
 
 
 def _default_topology() -> dict:
@@ -155,7 +162,15 @@ def heldout(n: int = 150, seed: int = 777) -> list[Case]:
     return cases
 
 
-MATRICES = {"quick": quick, "full": full, "heldout": heldout}
+def hard_matrix() -> list[Case]:
+    return [_case("hard", spec) for spec in hard.specs(hard.SEED)]
+
+
+def hard_heldout() -> list[Case]:
+    return [_case("hard-heldout", spec) for spec in hard.specs(hard.HELDOUT_SEED)]
+
+
+MATRICES = {"quick": quick, "full": full, "heldout": heldout, "hard": hard_matrix, "hard-heldout": hard_heldout}
 
 
 def from_folder(folder: str | Path) -> list[Case]:
@@ -176,9 +191,5 @@ def from_folder(folder: str | Path) -> list[Case]:
         except SpecError as exc:
             cases.append(Case(f.name, f.name, None, None, "unknown", (), error=str(exc)))
             continue
-        data = spec.model_dump(mode="json", exclude={"description"})
-        faults = data.get("faults") or []
-        services = tuple(s.name for s in spec.resolved_topology().services)
-        cases.append(Case(f.name, f.name, data, faults[0]["service"] if faults else None,
-                          faults[0]["type"] if faults else "none", services))
+        cases.append(_case(f.name, spec.model_dump(mode="json", exclude={"description"}), case_id=f.name))
     return cases

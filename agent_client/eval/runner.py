@@ -53,10 +53,10 @@ async def run_cases(cases: list[matrix.Case], settings, repeat: int = 1, quiet: 
                 result = await run_case(server, case, settings, attempt)
                 results.append(result)
                 if not quiet:
-                    mark = "ok " if result.rank() == 1 or (not result.fault_case and not result.predicted_service) \
-                        else "MISS"
-                    print(f"[{n}/{len(cases)}] {mark} {case.id} {case.source}: truth {case.truth_service} "
-                          f"{case.truth_fault} -> {result.predicted_service} {result.predicted_fault}"
+                    right = result.service_right() if result.fault_case else not result.false_alarm()
+                    truth = ", ".join(f"{s} {t}" for s, t in result.truths) or "none"
+                    print(f"[{n}/{len(cases)}] {'ok ' if right else 'MISS'} {case.id} {case.source}: truth {truth}"
+                          f" -> {result.predicted_service} {result.predicted_fault}"
                           + (f" ({result.error})" if result.error else ""), flush=True)
     return results
 
@@ -65,7 +65,8 @@ async def run_case(server, case: matrix.Case, settings, attempt: int = 0) -> sco
     result = scoring.CaseResult(case=case.id, source=case.source, truth_service=case.truth_service,
                                 truth_fault=case.truth_fault, predicted_service=None, predicted_fault="unknown",
                                 candidates=[], remediation=[], services=max(1, len(case.services)),
-                                alerting_ranking=[], repeat=attempt)
+                                alerting_ranking=[], truths=list(case.truths), categories=dict(case.categories),
+                                repeat=attempt)
     if case.spec is None:
         result.error = case.error
         return result
@@ -85,6 +86,8 @@ async def run_case(server, case: matrix.Case, settings, attempt: int = 0) -> sco
     result.predicted_fault = report.root_cause.fault_type
     result.candidates = [c.service for c in report.candidates]
     result.remediation = [f"{r.kind} {r.service}" for r in report.remediation]
+    result.conclusion = report.root_cause.summary
+    result.evidence = list(report.root_cause.evidence)
     u = report.usage
     result.cost = {"llm_requests": u.llm_requests, "input_tokens": u.input_tokens, "output_tokens": u.output_tokens,
                    "tool_calls": u.tool_calls,
