@@ -2,7 +2,8 @@
 history: one ReplicaSet per revision, with its image, environment and change-cause) and
 Events (when a rollback happened), as `Deployment` change records.
 
-A revision whose image changed is a deployment; one whose environment or pod annotations
+A revision whose image changed is a deployment; one whose only change is the restart stamp
+`kubectl rollout restart` puts on the pod template is a restart; one whose environment or pod annotations
 changed with the same image is a configuration change (the first differing key is named);
 a ReplicaSet that carries a revision history was brought back by a rollback.
 """
@@ -21,7 +22,8 @@ from .http import HttpClient
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
-_IGNORED_ANNOTATIONS = ("kubectl.kubernetes.io/restartedAt",)  # a restart changes no configuration
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+_IGNORED_ANNOTATIONS = (RESTARTED_AT,)  # a restart changes no configuration
 PAGE_SIZE = 250
 MAX_PAGES = 4  # per namespace and kind: enough for a thousand revisions, and bounded
 _SCALED_UP = re.compile(r"^Scaled up (?:replica set|ReplicaSet) (?P<rs>\S+)")
@@ -150,6 +152,8 @@ class Kubernetes:
                 if changed:  # the version stays: there is no previous one to name
                     change_type, key, previous_version = "config", changed[0], None
                     old, new = prev_settings.get(key), settings.get(key)
+                elif _restarted_at(rs) != _restarted_at(previous):
+                    change_type, previous_version = "restart", None
         status = rs.get("status") or {}
         wanted = (rs.get("spec") or {}).get("replicas", 0) or 0
         ready = status.get("availableReplicas", 0) or 0
@@ -159,6 +163,11 @@ class Kubernetes:
             previous_version=previous_version, author="unknown", notes=str(annotations.get(CHANGE_CAUSE, "")),
             status="in_progress" if wanted and ready < wanted and not rollback else "succeeded",
             config_key=key, config_old=old, config_new=new)
+
+
+def _restarted_at(rs: dict) -> str | None:
+    template = (rs.get("spec") or {}).get("template") or {}
+    return ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT)
 
 
 def _pod_settings(rs: dict) -> tuple[str, dict[str, str]]:

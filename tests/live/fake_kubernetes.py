@@ -65,7 +65,9 @@ class FakeKubernetes:
         for revision, change in enumerate(changes, 1):
             if change.get("config"):
                 env[change["config"]["key"]] = change["config"]["new"]
-            template = {"metadata": {"labels": {"app": service}},
+            # `kubectl rollout restart` changes nothing but a stamp on the pod template.
+            stamp = {"kubectl.kubernetes.io/restartedAt": change["time"]} if change["change_type"] == "restart" else {}
+            template = {"metadata": {"labels": {"app": service}, "annotations": stamp},
                         "spec": {"containers": [{"name": service, "image": f"registry.example.com/shop/{service}:"
                                                  f"{change['version']}",
                                                  "env": [{"name": k, "value": v} for k, v in sorted(env.items())]}]}}
