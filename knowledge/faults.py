@@ -10,6 +10,10 @@ PROPOSAL_TOOLS: dict[str, str] = {"rollback": "propose_rollback", "scale": "prop
                                   "config_change": "propose_config_change", "restart": "propose_restart"}
 REMEDIATION_KINDS: tuple[str, ...] = tuple(PROPOSAL_TOOLS)
 
+# Change records that can break a service; the others in a change history (rollback, restart,
+# scale) are remediations, and mark a recovery rather than a cause.
+BREAKING_CHANGES = frozenset({"deployment", "config"})
+
 # A root-cause candidate scoring below this (0-1) is background noise: no incident.
 INCIDENT_THRESHOLD = 0.25
 

@@ -249,7 +249,8 @@ class Investigation:
             verdicts, _ = self.trace_analysis
             changes = self.backend.deployments(self.start - correlation.CHANGE_LOOKBACK, self.end)
             return correlation.rank_candidates(self.backend.services(), self.anomalies, self.log_evidence, verdicts,
-                                               changes, self.backend.alerts(self.start, self.end), limit=limit)
+                                               changes, self.backend.alerts(self.start, self.end), self.end,
+                                               limit=limit)
 
         return self.once(("candidates", limit), compute)
 

@@ -14,6 +14,7 @@ from telemetry.records import Deployment, LogRecord, ServiceInfo, Span
 
 T0 = 1_790_000_000.0
 STEP = 15.0
+END = T0 + 240 * STEP  # the end of the hand-made windows below
 
 
 def noisy(level: float, n: int, rel: float = 0.03, seed: int = 1) -> list[float]:
@@ -155,7 +156,7 @@ def test_the_failing_service_with_healthy_dependencies_outranks_its_callers():
         "orders": [_anomaly("latency_p99_ms", 101, 50.0, 900.0), _anomaly("error_rate", 102, 0.01, 0.2)],
         "edge": [_anomaly("latency_p99_ms", 102, 80.0, 1200.0), _anomaly("error_rate", 103, 0.01, 0.3)],
     }
-    ranked = rank_candidates(CHAIN, anomalies, {n: LogEvidence() for n in ("edge", "orders", "db")}, [], [], [])
+    ranked = rank_candidates(CHAIN, anomalies, {n: LogEvidence() for n in ("edge", "orders", "db")}, [], [], [], END)
     assert [c.service for c in ranked][:3] == ["db", "orders", "edge"]
     assert "dependencies_healthy" in ranked[0].signals
     assert ranked[1].explained_by == "db"
@@ -165,15 +166,15 @@ def test_a_deployment_just_before_the_onset_is_evidence_and_ties_break_determini
     same = [_anomaly("error_rate", 100, 0.01, 0.3)]
     anomalies = {"orders": same, "db": []}
     deploy = Deployment("d1", "orders", T0 + 100 * STEP - 120, "deployment", "v2", "v1", "a.b", "")
-    ranked = rank_candidates(CHAIN, anomalies, {}, [], [deploy], [])
+    ranked = rank_candidates(CHAIN, anomalies, {}, [], [deploy], [], END)
     assert ranked[0].service == "orders" and "deploy_before_onset" in ranked[0].signals
-    twice = rank_candidates(CHAIN, {"orders": same, "edge": same}, {}, [], [], [])
+    twice = rank_candidates(CHAIN, {"orders": same, "edge": same}, {}, [], [], [], END)
     assert [c.service for c in twice] == [c.service for c in rank_candidates(
-        CHAIN, {"edge": same, "orders": same}, {}, [], [], [])]
+        CHAIN, {"edge": same, "orders": same}, {}, [], [], [], END)]
 
 
 def test_a_silent_service_is_a_candidate():
     values = noisy(30.0, 150) + [math.nan] * 90
     anomalies = {"db": [detect("cpu_percent", values, T0, STEP)]}
-    ranked = rank_candidates(CHAIN, anomalies, {}, [], [], [])
+    ranked = rank_candidates(CHAIN, anomalies, {}, [], [], [], END)
     assert ranked and ranked[0].service == "db" and "telemetry_missing" in ranked[0].signals

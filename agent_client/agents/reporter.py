@@ -11,8 +11,8 @@ TOOLS = ("generate_timeline", "format_incident_report")
 INSTRUCTIONS = f"""You write the incident report (all findings are in the conversation).
 1. generate_timeline. 2. format_incident_report with title, severity, summary, root cause.
 Answer with the IncidentReport: root cause from the findings, candidates with scores, affected
-services, remediation exactly as recorded, timeline. Status: "mitigation proposed" with proposals,
-"no incident" without a root cause, else "investigating". {RULES}"""
+services, remediation exactly as recorded, timeline. Status: "no incident" without a root cause,
+"recovered" if it is over, "mitigation proposed" with proposals, else "investigating". {RULES}"""
 
 
 def make_agent(model, mcp_server, output_guardrails=()) -> Agent:

@@ -20,7 +20,7 @@ INSTRUCTIONS = f"""You decide the root cause (earlier findings are in the conver
    before its onset is strong evidence.
 Confirm the candidate with the log and metric findings and name the fault type: {", ".join(FAULT_TYPES)}
 (unknown when the evidence supports none). Top score below {INCIDENT_THRESHOLD} means no incident (service
-null, fault_type none). Hand off with service, fault type, confidence, onset, candidates, evidence, and a
+null, fault_type none). Hand off with service, fault type, confidence, onset, recovered_at, candidates, evidence, and a
 config change's key and old value. {RULES}"""
 
 

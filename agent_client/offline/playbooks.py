@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from knowledge import FAULTS, INCIDENT_THRESHOLD, PROPOSAL_TOOLS
+from knowledge import BREAKING_CHANGES, FAULTS, INCIDENT_THRESHOLD, PROPOSAL_TOOLS
 
 from ..payloads import (LogFindings, MetricsFindings, ProposalRecord, RemediationFindings, RootCauseFindings,
                         ScoredService, Setting, TriageFindings)
@@ -226,8 +226,8 @@ def root_cause(view: View) -> Step:
     change, key, old = None, None, None
     onset = _time(top.get("onset"))
     for c in changes.get("changes", []):
-        if c["service"] != service:
-            continue
+        if c["service"] != service or c["change_type"] not in BREAKING_CHANGES:
+            continue  # a rollback, restart or scale-out is a remedy, not a cause
         t = _time(c["time"])
         if onset is not None and t is not None and -60 <= onset - t <= 1200:
             if c["change_type"] == "deployment":
@@ -253,11 +253,15 @@ def root_cause(view: View) -> Step:
     evidence = list(top.get("evidence", []))[:6] + ([f"change before onset: {change}"] if change else []) + \
         ([f"fault pattern: {', '.join(flags)}"] if flags else []) + \
         ([f"no {', no '.join(absent)} in the window: concluded without them"] if absent else [])
-    summary = (f"{service} is the most likely root cause ({fault.replace('_', ' ')}), failing since "
-               f"{top.get('onset') or 'an unknown time'}" + (f" after {change}" if change else "") + ".")
+    recovered = top.get("recovered_at")
+    summary = (f"{service} is the most likely root cause ({fault.replace('_', ' ')}), failing "
+               + (f"from {top.get('onset') or 'before the window'} until {recovered}, recovered since"
+                  if recovered else f"since {top.get('onset') or 'an unknown time'}")
+               + (f", after {change}" if change else "") + ".")
     return HandOff(RootCauseFindings(service=service, fault_type=fault, confidence=round(confidence, 2),
-                                     onset=top.get("onset"), candidates=candidates, evidence=evidence, change=change,
-                                     config_key=key, config_old_value=old, summary=summary))
+                                     onset=top.get("onset"), recovered_at=recovered, candidates=candidates,
+                                     evidence=evidence, change=change, config_key=key, config_old_value=old,
+                                     summary=summary))
 
 
 # --------------------------------------------------------------------------- remediation
@@ -367,7 +371,8 @@ def reporter(view: View) -> Step:
     candidates = [Candidate(service=c["service"], score=c["score"]) for c in rc.get("candidates", [])]
     timeline = [TimelineEntry(time=e["time"], event=e["event"])
                 for e in view.ok("generate_timeline").get("events", [])]
-    status = "mitigation proposed" if remediation_items else ("no incident" if not service else "investigating")
+    status = ("no incident" if not service else "recovered" if rc.get("recovered_at") else
+              "mitigation proposed" if remediation_items else "investigating")
     report = IncidentReport(
         incident_id="pending", title=title, severity=triage_f.get("severity", "P3") if service else "P4",
         status=status,

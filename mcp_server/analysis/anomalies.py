@@ -10,6 +10,7 @@ absolute service-level breach instead. A series that stops reporting is an anoma
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from itertools import accumulate
@@ -23,6 +24,9 @@ SHORT_SERIES = 16
 MIN_SHORT_SEGMENT = 2
 MIN_SAMPLES = 2 * MIN_SHORT_SEGMENT
 Z_THRESHOLD = 4.0
+RESTARTS_RECENT_SECONDS = 900.0
+RESTARTS_ONGOING = 3  # restarts that, still coming, make a crash loop
+ONE_RESTART = 0.2  # the evidence of a single restart: something happened once
 # How far (in noise floors) a single last sample must be from everything before it to count.
 LAST_SAMPLE_CLEARANCE = 3.0
 
@@ -40,6 +44,10 @@ class Anomaly:
     persistent: bool  # still out of band at the end of the window
     score: float  # 0..1, comparable across metrics
     kind: str  # "shift" | "sli_breach" | "missing" | "restarts"
+    # When an episode that is over came back into the band for good (None while it goes on);
+    # `baseline` is then the level before it (or after it, for one under way when the window began).
+    ended: float | None = None
+    breach_seconds: float = 0.0  # time spent beyond the metric's service-level bound in the window
 
 
 def _median(sorted_values: list[float]) -> float:
@@ -272,7 +280,9 @@ def detect(metric: str, values: list[float], start: float, step: float,
 
     candidates = []
     for direction in (("up", "down") if kind.bad_direction == "both" else (kind.bad_direction,)):
-        for found in (_shift(metric, kind, series, start, step_ds, direction),
+        # Where both directions are bad, a recovery in one is a shift in the other.
+        recovery = _recovery(metric, kind, series, start, step_ds, direction) if kind.bad_direction != "both" else None
+        for found in (_shift(metric, kind, series, start, step_ds, direction), recovery,
                       _last_sample_jump(metric, kind, series, start, step_ds, direction)):
             if found:
                 candidates.append(found)
@@ -280,7 +290,10 @@ def detect(metric: str, values: list[float], start: float, step: float,
         breach = _sli_breach(metric, series, start, step_ds, sli)
         if breach:
             candidates.append(breach)
-    return max(candidates, key=lambda a: a.score, default=None)
+    found = max(candidates, key=lambda a: a.score, default=None)
+    if found is not None and breaching:
+        found = dataclasses.replace(found, breach_seconds=sum(v > sli for v in series) * step_ds)
+    return found
 
 
 def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
@@ -292,18 +305,65 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     onset = _onset(series, split, noise_center, noise, sign)
     before = series[:onset] if onset >= _min_segment(len(series)) else series[:split]
     center, scale = robust_center_scale(before, kind)
-    after = series[onset:]
-    if not after:
+    if onset >= len(series):
         return None
+    back = _back_in_band(series, onset, center + sign * Z_THRESHOLD * scale, sign)
+    after = series[onset:back]
     # The latest few samples; in a short window, never reaching back before the onset.
     tail = series[-max(3, len(series) // 20):]
     if len(series) < SHORT_SERIES:
         tail = series[max(onset, len(series) - 3):]
     current = _median(sorted(tail))
-    peak = max(after) if sign > 0 else min(after)
     level = _median(sorted(after))
-    if (current - level) * sign > 0:
+    if back is None and (current - level) * sign > 0:
         level = current  # a ramp: where it has got to, not its average on the way
+    return _episode(metric, kind, before, after, level, current, tail, start, step, onset, back, direction)
+
+
+def _recovery(metric, kind, series, start, step, direction) -> Anomaly | None:
+    """An episode under way when the window began and over since: high (for a metric whose bad
+    direction is up) at the start, back to a steady level for the rest of the window."""
+    sign = 1 if direction == "up" else -1
+    found = _best_split(series, "down" if sign > 0 else "up")
+    if found is None or found[0] < MIN_SHORT_SEGMENT or len(series) - found[0] < max(_min_segment(len(series)),
+                                                                                      len(series) // 4):
+        return None
+    settled = series[found[0]:]
+    center, scale = robust_center_scale(settled, kind)
+    limit = center + sign * Z_THRESHOLD * scale
+    if (series[0] - limit) * sign <= 0:
+        return None  # normal at the start: a bump later on is a shift
+    back = next(i for i in range(found[0], 0, -1) if (series[i - 1] - limit) * sign > 0)
+    if back < MIN_SHORT_SEGMENT:
+        return None
+    episode = series[:back]
+    tail = series[-max(3, len(series) // 20):]
+    return _episode(metric, kind, settled, episode, _median(sorted(episode)), _median(sorted(tail)), tail,
+                    start, step, 0, back, direction)
+
+
+def _back_in_band(series: list[float], onset: int, limit: float, sign: int) -> int | None:
+    """Where an episode that is over came back into the band: the start of the first run of
+    in-band samples long enough to be a return rather than a dip, if the series is still in
+    the band at the end (a later departure is another episode)."""
+    n = len(series)
+    run = max(MIN_SHORT_SEGMENT, min(8, n // 10))
+    inside = [(v - limit) * sign <= 0 for v in series]
+    if n - onset <= run or not all(inside[n - run:]):
+        return None
+    streak = 0
+    for i in range(onset + 1, n):
+        streak = streak + 1 if inside[i] else 0
+        if streak >= run:
+            return i - run + 1
+    return None
+
+
+def _episode(metric, kind, before, after, level, current, tail, start, step, onset, back, direction):
+    """Judge a departure from `before` to `level` (over the samples `after`) and describe it."""
+    sign = 1 if direction == "up" else -1
+    center, scale = robust_center_scale(before, kind)
+    peak = max(after) if sign > 0 else min(after)
     change = (level - center) * sign
     change_peak = (peak - center) * sign
     if change_peak <= 0:
@@ -326,12 +386,12 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     # Out of band means beyond the noise, or, for a level clear of the whole baseline, beyond it.
     limit = center + sign * (min(Z_THRESHOLD * scale, abs(edge - center) + margin) if clearance >= 1.0
                              else Z_THRESHOLD * scale)
-    persistent = sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
+    persistent = back is None and sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
     return Anomaly(
         metric=metric, direction=direction, onset=start + onset * step, baseline=center, current=current,
         peak=peak, change_pct=None if not center else round(100.0 * (level - center) / abs(center), 1),
         zscore=round(min(z, 1e6), 2), persistent=persistent, score=_score(z, persistent, kind),
-        kind="shift",
+        kind="shift", ended=None if back is None else start + back * step,
     )
 
 
@@ -372,22 +432,28 @@ def _sli_breach(metric, series, start, step, threshold) -> Anomaly | None:
 
 
 def _restarts(values: list[float], start: float, step: float) -> Anomaly | None:
+    """Restarts from a cumulative counter. One restart (a single OOM kill, one container exit) is
+    an event, not a failure that goes on; restarts that keep coming are: at least a few, the
+    latest no longer ago than the pace they have kept (or a quarter of an hour), so the next
+    one is due."""
     real = [(i, v) for i, v in enumerate(values) if v == v]
     if len(real) < 2:
         return None
-    first_v = real[0][1]
-    onset = None
-    for i, v in real[1:]:
-        if v > first_v:
-            onset = i
-            break
-    if onset is None:
+    steps = [i for (_, a), (i, b) in zip(real, real[1:], strict=False) if b > a]
+    if not steps:
         return None
-    count = real[-1][1] - first_v
-    recent = real[-1][1] - next((v for i, v in real if i * step >= (len(values) - 1) * step - 900), first_v)
-    return Anomaly("restarts_total", "up", start + onset * step, first_v, real[-1][1], real[-1][1], None,
-                   round(count * Z_THRESHOLD, 2), recent > 0,
-                   min(1.0, 0.45 + 0.1 * count) if recent > 0 else min(0.6, 0.3 + 0.05 * count), "restarts")
+    count = real[-1][1] - real[0][1]
+    gaps = sorted(b - a for a, b in zip(steps, steps[1:], strict=False))
+    pace = gaps[len(gaps) // 2] * step if gaps else math.inf
+    since_last = (len(values) - 1 - steps[-1]) * step
+    ongoing = len(steps) >= RESTARTS_ONGOING and since_last <= max(RESTARTS_RECENT_SECONDS, 2.0 * pace)
+    if len(steps) == 1:
+        score = ONE_RESTART
+    else:
+        score = min(1.0, 0.45 + 0.1 * count) if ongoing else min(0.6, 0.3 + 0.05 * count)
+    return Anomaly("restarts_total", "up", start + steps[0] * step, real[0][1], real[-1][1], real[-1][1], None,
+                   round(count * Z_THRESHOLD, 2), ongoing, score, "restarts",
+                   ended=None if ongoing else start + steps[-1] * step)
 
 
 def _score(z: float, persistent: bool, kind: MetricKind) -> float:

@@ -24,13 +24,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from knowledge import BREAKING_CHANGES
 from telemetry.records import Alert, Deployment, ServiceInfo
 from telemetry.timefmt import iso
 
 from .anomalies import Anomaly
-from .metric_kinds import SLI_BREACH, kind_of
+from .metric_kinds import FILLING, SLI_BREACH, kind_of
 from .traces import OriginVerdict
 
+# Failed calls a caller must log before they say anything about the peer: a transient DNS
+# timeout or a credential rotation leaves a handful.
+MIN_FAILED_CALLS = 6
 ONSET_TOLERANCE = 45.0  # seconds: a dependency failing this soon after still explains a caller
 LOG_SAMPLING_LAG = 300.0  # seconds: how much earlier than its first log line a failure may have begun
 CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a suspect
@@ -41,6 +45,17 @@ FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "a
 # Families that can be pure side effects of a failing dependency.
 PROPAGATING_FAMILIES = frozenset({"errors", "latency"})
 AT_LIMIT = 0.9  # the strength of evidence of a resource at its limit (metric_kinds.SLI_BREACH)
+AT_LIMIT_SECONDS = 60.0  # how long beyond its bound a series must have been to have reached it
+EXHAUSTION_HORIZON = 1.0  # hours: a resource that runs out sooner is failing now
+# A failure nobody noticed (no alert, no hurt caller, no failing request, no errors of its own,
+# no resource at its limit) keeps this share of its score: metrics move for many reasons.
+UNNOTICED = 0.55
+SUSTAINED_ALERT = 5 * 60.0  # a resolved critical alert that lasted this long was an incident
+NEAR_MISS_SECONDS = 600.0  # an episode that stopped this close to exhausting a resource reached it
+SETTLING_SECONDS = 300.0  # a rise in traffic younger than this may still turn out a blip
+# An episode that is over counts by how long it lasted: a blip of a couple of minutes weighs a
+# third, one of ten minutes or more is a failure that happened, even if it has recovered.
+BLIP_MINUTES, EPISODE_MINUTES, BLIP_WEIGHT = 4.0, 10.0, 0.35
 # connection_pool_active follows in-flight requests, so it rises when a dependency is slow.
 SECONDARY_METRICS = frozenset({"connection_pool_active", "latency_p99_ms"})
 
@@ -66,6 +81,17 @@ class Candidate:
     evidence: list[str]
     explained_by: str | None = None
     depth: int = 0
+    ended: float | None = None  # when its failure was over, if it has recovered
+
+
+@dataclass(frozen=True, slots=True)
+class _Load:
+    """More traffic than usual: since when (None: already when the window began), until when
+    (None: still), how much more, and how it is known."""
+    since: float | None
+    until: float | None
+    rise_pct: float
+    evidence: str
 
 
 @dataclass(slots=True)
@@ -77,9 +103,12 @@ class _State:
     onset: float | None = None
     typical_onset: float | None = None  # median onset of its failure anomalies
     ongoing: bool = False  # some failure anomaly is still under way at the end of the window
+    ended: float | None = None  # when its failure was over, if it is
     families: set[str] = field(default_factory=set)
+    at_limit: bool = False  # a resource reached its limit, or runs out within the hour
+    about_others: float = 0.0  # 0..1, the share of its error logs that are about other services
     own_specific: float = 0.0  # 0..1, evidence that only this service can explain
-    load_up: Anomaly | None = None
+    load: _Load | None = None
     load_driven: bool = False
     signals: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
@@ -92,8 +121,10 @@ def rank_candidates(
     origins: Sequence[OriginVerdict],
     changes: Sequence[Deployment],
     alerts: Sequence[Alert],
+    end: float,
     limit: int = 5,
 ) -> list[Candidate]:
+    """`end`: the end of the window the evidence comes from."""
     names = [s.name for s in services]
     callers: dict[str, list[str]] = {n: [] for n in names}
     for s in services:
@@ -103,7 +134,8 @@ def rank_candidates(
     depth = _depths(services, callers)
     states = {s.name: _State(s, anomalies.get(s.name, [])) for s in services}
     for st in states.values():
-        _failure_strength(st)
+        _failure_strength(st, end)
+        st.load = _merged(st.load, _load_alerted([a for a in alerts if a.service == st.info.name]))
     _ignore_global_silence(states)
     total_failing_traces = sum(v.traces for v in origins) or 1
     origin_by = {v.service: v for v in origins}
@@ -134,8 +166,11 @@ def rank_candidates(
 
     scores: dict[str, float] = {}
     explained: dict[str, str | None] = {}
+    alerts_by: dict[str, list[Alert]] = {}
+    for a in alerts:
+        alerts_by.setdefault(a.service, []).append(a)
     for name, st in states.items():
-        if st.failure <= 0 and not st.load_up:
+        if st.failure <= 0 and not st.load:
             continue
         score = st.failure
         verdict = origin_by.get(name)
@@ -153,7 +188,9 @@ def rank_candidates(
         elif culprit is not None:
             # Only what a failing dependency can cause is explained by it: errors and latency,
             # unless this service's own evidence (its own exceptions, a change) resists.
-            resistance = st.own_specific * (0.8 if st.families <= PROPAGATING_FAMILIES else 1.0)
+            # Its own logs saying the trouble is elsewhere weaken what resists (a change, say).
+            resistance = (st.own_specific * (0.8 if st.families <= PROPAGATING_FAMILIES else 1.0)
+                          * (1.0 - st.about_others))
             kept = 1.0 - 0.8 * strength * (1.0 - resistance)
             score = _combined((st.own_failure, (st.failure - st.own_failure) * kept)) + (score - st.failure)
             st.evidence.append(f"dependency {culprit} was already failing "
@@ -175,9 +212,14 @@ def rank_candidates(
         if st.load_driven:
             score *= 0.35
         if "traffic_surge_origin" in st.signals:
-            score = max(score, 0.55 + 0.4 * _load_share(name, states, callers))
+            # Traffic that did not double is no surge by itself: what it overloaded speaks for itself.
+            doubled = min(1.0, st.load.rise_pct / 100.0)
+            age = math.inf if st.load.since is None else end - st.load.since
+            score = max(score, (0.55 + 0.4 * _load_share(name, states, callers)) * doubled * _settled(age))
         score += 0.25 * st.own_specific
-        scores[name] = score
+        noticed = _noticed(st, alerts_by.get(name, []), bool(hurt), verdict, total_failing_traces, end,
+                           alerting=bool(alerts))
+        scores[name] = score * (UNNOTICED + (1.0 - UNNOTICED) * noticed)
 
     ranked = sorted(
         scores,
@@ -192,8 +234,40 @@ def rank_candidates(
             st.evidence.append("firing alerts: " + ", ".join(sorted({a.name for a in firing})))
         out.append(Candidate(service=name, score=round(min(scores[name], 2.0) / 2.0, 4), onset=st.onset,
                              signals=sorted(set(st.signals)), evidence=st.evidence[:10],
-                             explained_by=explained.get(name), depth=depth.get(name, 0)))
+                             explained_by=explained.get(name), depth=depth.get(name, 0), ended=st.ended))
     return out
+
+
+def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVerdict | None, total_traces: int,
+             end: float, alerting: bool) -> float:
+    """0..1: how far the failure shows beyond the service's own metrics, in what users and the
+    team would see: its alerts, callers it hurt, requests failing there, its own errors, a
+    resource at its limit, silence, doubled traffic. Without any alert in the window (no alerting, perhaps), the
+    alerts say nothing either way."""
+    seen = [0.0 if alerting else 0.8]
+    for a in alerts:
+        critical = a.severity == "critical"
+        if a.ends_at is None:
+            seen.append(1.0 if critical else 0.5)
+        elif critical and a.ends_at - a.starts_at >= SUSTAINED_ALERT:
+            seen.append(0.8)
+    if hurt:
+        seen.append(0.7)
+    if verdict and verdict.traces:
+        seen.append(min(1.0, 3.0 * _origin_weight(verdict, total_traces)))
+    if "errors" in st.families:
+        seen.append(0.7)
+    doubled = "traffic_surge_origin" in st.signals and st.load.rise_pct >= 100.0
+    if st.at_limit or doubled or _mostly_gone(st):
+        seen.append(0.9)  # a resource at its limit, twice the usual traffic, gone silent: seen by all
+    return max(seen)
+
+
+def _mostly_gone(st: _State) -> bool:
+    """Silent, or most of its instances unreachable or not ready (one pod of six is routine)."""
+    return any(a.direction == "missing" or (kind_of(a.metric).family == "availability" and a.direction == "down"
+                                            and a.persistent and a.current <= 0.5 * a.baseline)
+               for a in st.anomalies)
 
 
 def _origin_weight(verdict: OriginVerdict, total: int) -> float:
@@ -203,28 +277,40 @@ def _origin_weight(verdict: OriginVerdict, total: int) -> float:
 
 
 # --------------------------------------------------------------------------- per-service evidence
-def _failure_strength(st: _State) -> None:
-    best: dict[str, float] = {}
+def _failure_strength(st: _State, end: float) -> None:
+    ongoing: dict[str, float] = {}
+    over: dict[str, float] = {}  # episodes that are over: one event, whatever it moved
     onsets = []
     for a in sorted(st.anomalies, key=lambda a: (-a.score, a.onset, a.metric)):
         kind = kind_of(a.metric)
         if a.direction == "missing":
             continue
         if kind.family == "traffic":
-            significant = a.persistent and (a.change_pct or 0.0) >= 40.0
-            if a.direction == "up" and significant and (st.load_up is None or a.score > st.load_up.score):
-                st.load_up = a
+            if a.direction == "up" and a.ended is None and (a.change_pct or 0.0) >= 40.0:
+                st.load = _merged(st.load, _Load(a.onset, None, a.change_pct, f"request rate rose from "
+                                                  f"{_num(a.baseline)} to {_num(a.current)} req/s at {iso(a.onset)}"))
             continue
         if a.direction != kind.bad_direction and kind.bad_direction != "both":
             continue
         if kind.family not in FAILURE_FAMILIES:
             continue
         weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
+        reached = a.breach_seconds >= AT_LIMIT_SECONDS
         if not a.persistent:
-            weight *= 0.35  # over before the window ended: a blip, not an ongoing failure
-        elif a.direction == "up" and a.current >= SLI_BREACH.get(a.metric, math.inf):
-            weight = max(weight, AT_LIMIT)  # a resource at its limit now is a failure by itself
-        best[kind.family] = max(best.get(kind.family, 0.0), weight)
+            lasted = _lasted(a, end)
+            # Nearly out when it stopped weighs as much, though nobody saw it: not `at_limit`.
+            near = reached or (a.metric in FILLING and _near_miss(a))
+            weight = max(weight * lasted, AT_LIMIT * lasted if near else 0.0)
+        elif reached or a.current >= SLI_BREACH.get(a.metric, math.inf):
+            weight = max(weight, AT_LIMIT)  # a resource at its limit is a failure by itself
+            reached = True
+        elif a.metric in FILLING:
+            urgency = _urgency(a, end)
+            weight *= urgency
+            reached = urgency >= 1.0
+        st.at_limit = st.at_limit or reached
+        found = ongoing if a.persistent else over
+        found[kind.family] = max(found.get(kind.family, 0.0), weight)
         if a.score >= 0.3 and a.persistent and a.metric not in SECONDARY_METRICS:
             onsets.append(a.onset)
         st.signals.extend(_metric_signals(a))
@@ -233,20 +319,88 @@ def _failure_strength(st: _State) -> None:
     missing = [a for a in st.anomalies if a.direction == "missing"]
     if missing:
         since = min(a.onset for a in missing)
-        best["availability"] = 1.0
+        ongoing["availability"] = 1.0
         onsets.append(since)
         st.signals.append("telemetry_missing")
         st.evidence.append(f"stopped reporting metrics at {iso(since)} (silent)")
-    if not best:
+    if not ongoing and not over:
         return
-    st.failure = _combined(best.values())
-    st.own_failure = _combined(v for f, v in best.items() if f not in PROPAGATING_FAMILIES)
+    best = {f: max(ongoing.get(f, 0.0), over.get(f, 0.0)) for f in {*ongoing, *over}}
+    st.failure = _combined([*ongoing.values(), max(over.values(), default=0.0)])
+    st.own_failure = _combined([*(v for f, v in ongoing.items() if f not in PROPAGATING_FAMILIES),
+                                max((v for f, v in over.items() if f not in PROPAGATING_FAMILIES), default=0.0)])
     st.families = {f for f, v in best.items() if v >= 0.25}
     st.onset = min(onsets) if onsets else min(a.onset for a in st.anomalies)
     st.typical_onset = sorted(onsets)[len(onsets) // 2] if onsets else st.onset
     st.ongoing = bool(onsets)
+    if not st.ongoing:
+        st.ended = max((a.ended for a in st.anomalies if a.ended is not None), default=None)
+        st.load = _merged(st.load, _load_that_ended(st))
     specific = {"saturation": 0.5, "network": 0.7, "restarts": 0.7, "availability": 0.8}
     st.own_specific = max((specific.get(f, 0.0) * min(1.0, best[f] / 0.6) for f in st.families), default=0.0)
+
+
+def _load_that_ended(st: _State) -> _Load | None:
+    """Traffic that fell by half or more just as the service's failure ended: it had been carrying
+    that much more all along (a fall on its own is as likely a caller that stopped calling)."""
+    for a in st.anomalies:
+        if (kind_of(a.metric).family == "traffic" and a.direction == "down" and a.persistent and a.current > 0
+                and a.baseline >= 2.0 * a.current and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE):
+            return _Load(None, a.onset, 100.0 * (a.baseline / a.current - 1.0),
+                         f"request rate was {_num(a.baseline)} req/s until {iso(a.onset)}, then {_num(a.current)}")
+    return None
+
+
+def _load_alerted(alerts: Sequence[Alert]) -> _Load | None:
+    """An alert on a traffic metric's upper bound: the team's own line for more than planned."""
+    found = None
+    for a in alerts:
+        brief = a.ends_at is not None and a.ends_at - a.starts_at < SUSTAINED_ALERT
+        if a.metric and a.op in (">", ">=") and kind_of(a.metric).family == "traffic" and not brief:
+            found = _merged(found, _Load(a.starts_at, a.ends_at, 100.0,
+                                          f"alert {a.name}: {a.metric} above {_num(a.threshold or 0.0)} since "
+                                          f"{iso(a.starts_at)}"))
+    return found
+
+
+def _merged(a: _Load | None, b: _Load | None) -> _Load | None:
+    """Two signs of the same extra traffic: from the earliest start to the latest end."""
+    if a is None or b is None:
+        return a or b
+    since = None if a.since is None or b.since is None else min(a.since, b.since)
+    until = None if a.until is None or b.until is None else max(a.until, b.until)
+    return _Load(since, until, max(a.rise_pct, b.rise_pct), (a if a.rise_pct >= b.rise_pct else b).evidence)
+
+
+def _near_miss(a: Anomaly) -> bool:
+    """A filling resource that stopped (was fixed) within minutes of running out, at the pace
+    it had kept."""
+    if a.ended is None or a.peak <= a.baseline:
+        return False
+    pace = (a.peak - a.baseline) / max(a.ended - a.onset, 60.0)
+    return (100.0 - a.peak) / pace <= NEAR_MISS_SECONDS
+
+
+def _settled(age: float) -> float:
+    """A rise younger than a few minutes may still turn out a blip: it weighs from half."""
+    return 0.5 + 0.5 * min(1.0, age / SETTLING_SECONDS)
+
+
+def _lasted(a: Anomaly, end: float) -> float:
+    """The weight of an episode that is over, by its length."""
+    minutes = ((a.ended or end) - a.onset) / 60.0
+    return BLIP_WEIGHT + (1.0 - BLIP_WEIGHT) * min(1.0, max(0.0, minutes - BLIP_MINUTES)
+                                                   / (EPISODE_MINUTES - BLIP_MINUTES))
+
+
+def _urgency(a: Anomaly, end: float) -> float:
+    """How soon a filling resource (a percentage of its limit) runs out at the pace it has kept
+    since its onset: full within the horizon weighs fully, days away hardly at all."""
+    pace = (a.current - a.baseline) / max(end - a.onset, 60.0)  # points a second
+    if pace <= 0:
+        return 1.0
+    hours_left = (100.0 - a.current) / pace / 3600.0
+    return 1.0 if hours_left <= EXHAUSTION_HORIZON else max(0.2, EXHAUSTION_HORIZON / hours_left)
 
 
 def _combined(strengths) -> float:
@@ -273,6 +427,8 @@ def _metric_signals(a: Anomaly) -> list[str]:
         return ["replicas_not_ready"]
     if a.metric == "log_statement_rate" and not up:
         return ["log_statement_stopped"]
+    if a.kind == "restarts" and not a.persistent:
+        return ["restarted"]  # once, or no longer: not a crash loop
     signal = table.get(a.metric)
     return [signal] if signal and up else []
 
@@ -281,6 +437,9 @@ def _describe(a: Anomaly) -> str:
     if a.kind == "restarts":
         return f"restarts: {a.current - a.baseline:g} since {iso(a.onset)}"
     change = f" ({a.change_pct:+.0f}%)" if a.change_pct is not None else ""
+    if a.ended is not None:
+        return (f"{a.metric} {a.direction} from {_num(a.baseline)} (worst {_num(a.peak)}){change} "
+                f"from {iso(a.onset)} until {iso(a.ended)}, then back to normal")
     return (f"{a.metric} {a.direction} from {_num(a.baseline)} to {_num(a.current)}{change} "
             f"since {iso(a.onset)}" + ("" if a.persistent else " (transient)"))
 
@@ -302,6 +461,7 @@ def _log_evidence(st: _State, ev: LogEvidence) -> None:
                 st.onset = ev.error_onset
         else:
             st.evidence.append(f"most error logs ({ev.dependency_lines}/{total}) are about other services")
+            st.about_others = ev.dependency_lines / total
     for category in set(ev.own_categories) | set(ev.warning_categories):
         if ev.own_categories.get(category, 0) + ev.warning_categories.get(category, 0) >= 2:
             st.signals.append(f"log_{category}")
@@ -325,7 +485,7 @@ def _reachability_from_logs(states: dict[str, _State], logs: dict[str, LogEviden
     failing against one peer blame the peer; one caller failing against several peers (or
     one client whose credentials a shared server rejects) blames the caller."""
     pairs = [(caller, peer, cat, n, first) for caller, ev in logs.items()
-             for peer, (cat, n, first) in ev.peer_failures.items() if n >= 3 and peer in states]
+             for peer, (cat, n, first) in ev.peer_failures.items() if n >= MIN_FAILED_CALLS and peer in states]
     failing_callers: dict[str, set[str]] = {}
     failing_peers: dict[str, set[str]] = {}
     for caller, peer, *_ in pairs:
@@ -368,10 +528,10 @@ def _callers_of(name: str, states: dict[str, _State]) -> list[str]:
 
 
 def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
-    if st.onset is None or (st.anomalies and not st.ongoing):
+    if st.onset is None or (st.anomalies and not st.ongoing and st.failure < 0.3):
         return  # a blip that is already over is not explained by a change
     for c in changes:
-        if c.service != st.info.name:
+        if c.service != st.info.name or c.change_type not in BREAKING_CHANGES:
             continue
         lead = st.onset - c.time
         if -60.0 <= lead <= CHANGE_LOOKBACK:
@@ -385,20 +545,22 @@ def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
 
 
 def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> None:
+    def since(load: _Load) -> float:
+        return -math.inf if load.since is None else load.since
+
     for name, st in states.items():
-        if st.load_up is None:
+        if st.load is None:
             continue
-        feeding = [c for c in callers[name] if states[c].load_up is not None
-                   and states[c].load_up.onset <= st.load_up.onset + ONSET_TOLERANCE]
+        feeding = [c for c in callers[name] if states[c].load is not None
+                   and since(states[c].load) <= since(st.load) + ONSET_TOLERANCE]
         if feeding:
             onset = st.typical_onset if st.typical_onset is not None else st.onset
-            st.load_driven = st.failure > 0 and (onset is None or st.load_up.onset <= onset + 150)
+            st.load_driven = st.failure > 0 and (onset is None or since(st.load) <= onset + 150)
             continue
         st.signals.append("traffic_surge_origin")
-        st.evidence.append(f"request rate rose from {_num(st.load_up.baseline)} to {_num(st.load_up.current)}"
-                           f" req/s at {iso(st.load_up.onset)} while its callers' traffic did not")
-        if st.onset is None or st.load_up.onset < st.onset:
-            st.onset = st.load_up.onset
+        st.evidence.append(f"{st.load.evidence} while its callers' traffic did not")
+        if st.load.since is not None and (st.onset is None or st.load.since < st.onset):
+            st.onset = st.load.since
 
 
 def _load_share(origin: str, states: dict[str, _State], callers: dict[str, list[str]]) -> float:

@@ -84,6 +84,10 @@ SLI_BREACH = {
     "disk_usage_percent": 95.0,
 }
 
+# Resources that fill up over time (a leak, growing data) rather than with the load of the
+# moment: at the pace they fill, they run out at a predictable time.
+FILLING = frozenset({"memory_percent", "disk_usage_percent"})
+
 
 @functools.lru_cache(maxsize=4096)
 def kind_of(metric: str) -> MetricKind:

@@ -22,6 +22,7 @@ class CandidateItem(Output):
     signals: list[str] = Field(description="machine-readable evidence flags")
     evidence: list[str]
     explained_by: str | None = Field(None, description="a failing dependency that may explain this one")
+    recovered_at: str | None = Field(None, description="when its failure was over, if it has recovered")
 
 
 class CorrelationResult(Output):
@@ -49,12 +50,14 @@ def tools(state: ServerState) -> list[Tool]:
         else:
             top = candidates[0]
             assessment = (f"Most likely root cause: {top.service} (score {top.score}"
-                          + (f", onset {iso(top.onset)}" if top.onset else "") + ").")
+                          + (f", onset {iso(top.onset)}" if top.onset else "")
+                          + (f", recovered at {iso(top.ended)}" if top.ended else "") + ").")
         return CorrelationResult(
             window=window_model(start, end), assessment=assessment,
             candidates=[CandidateItem(service=c.service, score=c.score, onset=iso(c.onset) if c.onset else None,
                                       signals=c.signals, evidence=[text(e, 200) for e in c.evidence[:6]],
-                                      explained_by=c.explained_by) for c in candidates],
+                                      explained_by=c.explained_by,
+                                      recovered_at=iso(c.ended) if c.ended else None) for c in candidates],
             absent=inv.absent_signals or None)
 
     return [correlate_signals]

@@ -44,8 +44,9 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
     inv = state.investigation(start, end)
     events: list[tl.Event] = []
     for d in backend.deployments(start, end + 1):
-        what = (f"deployed {d.version} (was {d.previous_version})" if d.change_type == "deployment"
-                else f"config change {d.config_key}: {d.config_old!r} -> {d.config_new!r}")
+        what = {"deployment": f"deployed {d.version} (was {d.previous_version})",
+                "config": f"config change {d.config_key}: {d.config_old!r} -> {d.config_new!r}",
+                "rollback": f"rolled back to {d.version}"}.get(d.change_type, f"{d.change_type} ({d.version})")
         events.append(tl.Event(d.time, "change", d.service, text(f"{d.service}: {what} by {d.author}", 200), 1))
     firsts: dict[str, int] = {}
     for a in sorted(backend.alerts(start, end), key=lambda a: a.starts_at):
