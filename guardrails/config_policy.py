@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from .secrets import is_secret_name
+from .secrets import is_secret_name, is_secret_reference
 from .text_folding import is_plain, name_words
 
 ACCEPTED = ("tuning settings (pool sizes, limits, timeouts, retention, log levels, feature flags) with a plain "
@@ -62,7 +62,6 @@ _TUNING_WORDS = frozenset((
     "period", "deadline", "duration", "body", "request", "requests", "count", "depth", "push", "scrape",
     "metrics", "trace", "tracing", "jitter", "prefetch", "lease", "age", "lifetime", "refresh", "poll", "polling",
     "chunk", "page", "version"))
-_REFERENCE_WORDS = frozenset(("version", "ref", "reference", "name", "id", "arn", "alias", "label", "revision"))
 
 _FALSY = frozenset(("false", "0", "off", "no", "n", "disable", "disabled", "none", "null", "nil", "skip", "allow",
                     "allow-all", "allowall", "permissive", "any", "all", "*", "optional", "ignore", "insecure",
@@ -105,12 +104,14 @@ def assess_setting(key: str, value: str, recorded: Collection[str] | None = None
     if (lowered in _LOADER_NAMES or lowered.startswith(("ld_", "dyld_")) or _LOADER_WORDS & set(words)
             or (words and words[-1] in _OPTION_WORDS)):
         return _refused(f"{key} decides which code the service loads or runs")
-    if is_secret_name(key):
-        if words[-1] in _REFERENCE_WORDS and _REFERENCE_VALUE.match(value) and value.lower() not in _FALSY:
+    if is_secret_reference(key):
+        if _REFERENCE_VALUE.match(value) and value.lower() not in _FALSY:
             return SettingVerdict(risks=(f"{key} changes which credential the service uses; check that {value} "
                                          "exists in the secret store",))
+        return _refused(f"{key} refers to a credential: its value must be a version or name, like v7 or latest")
+    if is_secret_name(key):
         return _refused(f"{key} holds a credential: a proposal never carries a credential's value (nor an empty "
-                        "one); reference a secret's version instead, e.g. CREDENTIALS_SECRET_VERSION=v7")
+                        "one); refer to a secret's version instead, e.g. CREDENTIALS_SECRET_VERSION=v7")
     if _FILE_WORDS & set(words):
         return _refused(f"{key} names a file or directory: it could point the service at any file")
     endpoint = _ENDPOINT_WORDS & set(words) or "://" in value or _looks_like_address(value)

@@ -25,11 +25,25 @@ _KEY_QUALIFIERS = frozenset((
     "app", "shared", "storage", "subscription", "sas"))
 
 
+# A name that ends in one of these refers to a secret (which version, which entry) and is not one.
+_REFERENCE_WORDS = frozenset(("version", "ref", "reference", "name", "id", "arn", "alias", "label", "revision"))
+
+
+def _names_secret(words: list[str]) -> bool:
+    return bool(words) and (words[-1] in _SECRET_LAST_WORDS or any(
+        w in _SECRET_WORDS or (w == "key" and i and words[i - 1] in _KEY_QUALIFIERS) for i, w in enumerate(words)))
+
+
 def is_secret_name(name: str) -> bool:
     """True if a setting or field of this name holds a credential (`DB_PASSWORD`, `apiKey`)."""
     words = name_words(name)
-    return bool(words) and (words[-1] in _SECRET_LAST_WORDS or any(
-        w in _SECRET_WORDS or (w == "key" and i and words[i - 1] in _KEY_QUALIFIERS) for i, w in enumerate(words)))
+    return not (words and words[-1] in _REFERENCE_WORDS) and _names_secret(words)
+
+
+def is_secret_reference(name: str) -> bool:
+    """True if the name refers to a credential without holding it (`CREDENTIALS_SECRET_VERSION`)."""
+    words = name_words(name)
+    return bool(words) and words[-1] in _REFERENCE_WORDS and _names_secret(words[:-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,18 +127,21 @@ FORMATS: tuple[SecretFormat, ...] = (
     _token("linear-key", r"lin_api_[A-Za-z0-9]{40}"),
 )
 
-# A match of any format contains one of these; text without any is returned as it is, without
-# running every format over it.
-_TRIGGER = re.compile(
-    r"(?i)PRIVATE KEY|://|authorization|cookie|x-[a-z-]+[\"']?\s*[:=]|bearer|basic|sig=|eyJ|"
-    r"A[A-Z]{3}[A-Z0-9]{16}|gh[pousr]_|github_pat_|gl[a-z]{2,3}-|xox|xapp-|AIza|ya29\.|GOCSPX-|\dQ~|_live_|_test_|"
-    r"whsec_|sk-|hf_|npm_|pypi-|SG\.|SK[0-9a-f]{32}|key-|shp[a-z]{2}_|do[opr]_v1_|hv[sbr]\.|NRAK-|:AA|"
-    r"AGE-SECRET|ATATT3|lin_api_|[=:]")
+# A match of any format contains one of these fragments (lower case): text with none of them is
+# returned as it is, without running every format over it.
+_FRAGMENTS = (
+    "-----begin", "://", "auth", "cookie", "session", "x-", "bearer", "basic", "sig=", "eyj", "akia", "asia", "agpa",
+    "aida", "aroa", "aipa", "anpa", "anva", "apka", "abia", "acca", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
+    "github_pat_", "glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glcbt-", "gloas-", "xox", "xapp-", "aiza", "ya29.",
+    "gocspx-", "q~", "_live_", "_test_", "whsec_", "sk-", "hf_", "npm_", "pypi-", "sg.", "shpat_", "shpss_",
+    "shpca_", "shppa_", "_v1_", "hvs.", "hvb.", "hvr.", "nrak-", ":aa", "age-secret", "atatt3", "lin_api_", "key",
+    "pass", "pwd", "secret", "token", "credential", "signature", "dsn", "otp")
+_TRIGGER = re.compile("|".join([*map(re.escape, _FRAGMENTS), r"sk[0-9a-f]{32}"]))
 
 
 def redact(text: str) -> str:
     """The text with every credential of a known format replaced by a placeholder."""
-    if not _TRIGGER.search(text):
+    if not _TRIGGER.search(text.lower()):
         return text
     for secret in FORMATS:
         text = secret.apply(text)

@@ -43,6 +43,8 @@ def strip_invisible(text: str) -> str:
 def fold(text: str) -> str:
     """Text for matching: NFKC, no invisible characters, look-alikes as Latin, lower case, one
     space between words."""
+    if text.isascii():  # nothing to fold but case, controls and spacing
+        return _SPACE.sub(" ", _CONTROL.sub(" ", text).lower()).strip()
     plain = unicodedata.normalize("NFKC", strip_invisible(text))
     return _SPACE.sub(" ", strip_invisible(plain).lower().translate(_LOOKALIKES)).strip()
 

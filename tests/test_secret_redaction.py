@@ -3,7 +3,7 @@ assembled from pieces so that no file of this repository holds a token-shaped st
 
 import pytest
 
-from guardrails.secrets import FORMATS, MASK, is_secret_name, redact
+from guardrails.secrets import FORMATS, MASK, is_secret_name, is_secret_reference, redact
 
 A36 = "a1B2c3D4e5" * 3 + "f6G7h8"  # 36 letters and digits
 HEX32 = "0123456789abcdef" * 2
@@ -95,10 +95,13 @@ def test_ordinary_lines_are_left_alone(text):
 
 def test_secret_names():
     for name in ("DB_PASSWORD", "client_secret", "apiKey", "aws_secret_access_key", "X-Auth-Token", "passwd",
-                 "CREDENTIALS_SECRET_VERSION", "privateKey"):
-        assert is_secret_name(name), name
-    for name in ("author", "AUTHOR", "cache_key", "DB_POOL_MAX_SIZE", "passthrough_mode", "keyspace", "monkey"):
+                 "privateKey", "basic_auth", "SESSION_COOKIE"):
+        assert is_secret_name(name) and not is_secret_reference(name), name
+    for name in ("author", "AUTHOR", "cache_key", "DB_POOL_MAX_SIZE", "passthrough_mode", "keyspace", "monkey",
+                 "AUTH_ENABLED", "CREDENTIALS_SECRET_VERSION", "db_password_ref"):
         assert not is_secret_name(name), name
+    assert is_secret_reference("CREDENTIALS_SECRET_VERSION") and is_secret_reference("db_password_ref")
+    assert redact("CREDENTIALS_SECRET_VERSION=v7") == "CREDENTIALS_SECRET_VERSION=v7"
 
 
 def test_redaction_is_idempotent_and_masks_once():

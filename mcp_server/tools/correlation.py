@@ -11,8 +11,8 @@ from knowledge import INCIDENT_THRESHOLD
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window,
-                     tool, up_to, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, time_window,
+                     tool, untrusted, up_to, window_model)
 
 
 class CandidateItem(Output):
@@ -20,7 +20,7 @@ class CandidateItem(Output):
     score: float = Field(description="0-1, relative strength of the evidence")
     onset: str | None = None
     signals: list[str] = Field(description="machine-readable evidence flags")
-    evidence: list[str]
+    evidence: list[untrusted(200)]
     explained_by: str | None = Field(None, description="a failing dependency that may explain this one")
 
 
@@ -51,7 +51,7 @@ def tools(state: ServerState) -> list[Tool]:
         return CorrelationResult(
             window=window_model(start, end), assessment=assessment,
             candidates=[CandidateItem(service=c.service, score=c.score, onset=iso(c.onset) if c.onset else None,
-                                      signals=c.signals, evidence=[text(e, 200) for e in c.evidence[:6]],
+                                      signals=c.signals, evidence=c.evidence[:6],
                                       explained_by=c.explained_by) for c in candidates])
 
     return [correlate_signals]

@@ -21,7 +21,7 @@ from knowledge import REMEDIATION_KINDS
 
 from .. import runbooks
 from ..state import Proposal, ServerState
-from .common import PROPOSAL, READ_ONLY, Output, Service, brief, check_service, tool
+from .common import PROPOSAL, READ_ONLY, Output, Service, brief, check_service, tool, untrusted
 
 NAMESPACE = "prod"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
@@ -60,7 +60,7 @@ class ProposalItem(Output):
     risk_reasons: list[str] | None = Field(None, description="why it is high risk")
     requires_approval: bool
     command: str = Field(description="what an operator would run after approval; not executed")
-    reason: str
+    reason: untrusted(500)
     status: str
 
 
