@@ -12,10 +12,20 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 import tomllib
 from pathlib import Path
 
+from .limits import DEFAULT_RUN_SECONDS
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 86_400:
+        raise ValueError(text)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="PATH", help="write the report as JSON")
     run.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
     run.add_argument("--quiet", action="store_true", help="print only the report")
+    run.add_argument("--timeout", type=_seconds, default=DEFAULT_RUN_SECONDS, metavar="SECONDS",
+                     help=f"stop the run after this long, saving the findings so far (default {DEFAULT_RUN_SECONDS:g})")
     scenarios = sub.add_parser("scenarios", help="list presets and fault types")
     scenarios.add_argument("--server-url", metavar="URL", help="list what a running aiops-mcp can load")
     from .eval.cli import add_eval_parser
@@ -134,6 +146,9 @@ def _check_scenario(args) -> str | None:
 def run_command(args) -> int:
     from .config import load_settings
 
+    # The deadline counts from here: starting the agents and the server is part of the run.
+    # (asyncio's clock is time.monotonic.)
+    deadline = time.monotonic() + args.timeout
     problem = _check_scenario(args)
     if problem:
         print(f"aiops-agent: {problem}", file=sys.stderr)
@@ -143,31 +158,42 @@ def run_command(args) -> int:
     except ValueError as exc:
         print(f"aiops-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_run(args, settings))
+    return asyncio.run(_run(args, settings, deadline))
 
 
-async def _run(args, settings) -> int:
+async def _run(args, settings, deadline: float) -> int:
+    from .limits import Limits
     from .pipeline import InvestigationError, connect, investigate
     from .progress import Progress
 
+    limits = Limits(run_seconds=args.timeout)
     server = connect(scenario=args.scenario, scenario_file=args.scenario_file, seed=args.seed,
-                     server_url=args.server_url)
+                     server_url=args.server_url, limits=limits)
     try:
-        async with server:
-            if args.server_url and (args.scenario or args.scenario_file):
-                problem = await _load_remote(server, args)
-                if problem:
-                    print(f"aiops-agent: {problem}", file=sys.stderr)
-                    return EXIT_USAGE
-            outcome = await investigate(server, settings, Progress(quiet=args.quiet))
+        try:
+            async with asyncio.timeout_at(deadline):
+                await server.connect()
+                problem = await _load_remote(server, args) if args.server_url and (
+                    args.scenario or args.scenario_file) else None
+        except Exception as exc:
+            reason = (f"no answer within the run's deadline ({limits.run_seconds:g} s)" if isinstance(exc, TimeoutError)
+                      else _explain(exc))
+            print(f"aiops-agent: cannot reach the MCP server: {reason}", file=sys.stderr)
+            return EXIT_FAILED
+        if problem:
+            print(f"aiops-agent: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        outcome = await investigate(server, settings, Progress(quiet=args.quiet), limits=limits, deadline=deadline)
     except InvestigationError as exc:
         print(f"\naiops-agent: investigation stopped: {exc}", file=sys.stderr)
         path = _write(exc.partial, args.json or f"aiops-findings-{exc.partial.incident_id}.json", args.markdown)
         print(f"aiops-agent: findings so far saved to {path}", file=sys.stderr)
         return EXIT_FAILED
-    except Exception as exc:  # cannot start or reach the server
-        print(f"aiops-agent: cannot reach the MCP server: {_explain(exc)}", file=sys.stderr)
+    except Exception as exc:  # not a failure the run knows how to name
+        print(f"aiops-agent: the run failed: {_explain(exc)}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        await server.cleanup()
     print(outcome.report)
     _write(outcome.report, args.json, args.markdown)
     return EXIT_OK
@@ -223,7 +249,7 @@ def interactive(stdin=sys.stdin, stdout=sys.stdout) -> int:
         if choice in ("q", "quit", "exit"):
             return EXIT_OK
         args = argparse.Namespace(scenario=None, scenario_file=None, seed=None, model=None, server_url=None,
-                                  json=None, markdown=None, quiet=False)
+                                  json=None, markdown=None, quiet=False, timeout=DEFAULT_RUN_SECONDS)
         if choice == "f":
             print("spec file path: ", end="", file=stdout, flush=True)
             args.scenario_file = stdin.readline().strip() or None

@@ -13,7 +13,7 @@ TOOLS = ("correlate_signals", "query_traces", "get_recent_deployments")
 PAYLOAD = RootCauseFindings
 STAGE = "root_cause"
 
-INSTRUCTIONS = f"""You decide the root cause (earlier findings are in the conversation).
+INSTRUCTIONS = f"""You decide the root cause.
 1. correlate_signals: ranked candidates with evidence.
 2. query_traces (errors_only=true): where failing requests fail.
 3. get_recent_deployments (all services; at once with 1 and 2): a change to the top candidate just
