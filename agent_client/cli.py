@@ -105,22 +105,6 @@ async def _remote_scenarios(server) -> tuple[list[str], list[str]]:
     return listing["presets"], listing["fault_types"]
 
 
-def read_spec_file(path: str) -> dict:
-    """A spec file as data (JSON, or TOML by its suffix), for a running server to validate."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValueError(f"cannot read scenario file {path!r}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8")) if path.lower().endswith(".toml") else json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{Path(path).name}: not valid {'TOML' if path.lower().endswith('.toml') else 'JSON'}: "
-                         f"{exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{Path(path).name}: a scenario spec must be an object")
-    return data
-
-
 def _check_scenario(args) -> str | None:
     """Validate the scenario before spawning a server; returns an error message or None. A
     running server (`--server-url`) checks what it is asked to load itself."""
@@ -203,7 +187,9 @@ async def _load_remote(server, args) -> str | None:
     """Have a running server load the scenario; what it refused, if anything."""
     try:
         if args.scenario_file:
-            arguments: dict = {"spec": read_spec_file(args.scenario_file)}
+            from simulators import read_spec_data  # bounded reading only: the server checks the spec
+
+            arguments: dict = {"spec": read_spec_data(args.scenario_file)}
         else:
             presets, _ = await _remote_scenarios(server)
             if args.scenario not in presets:
