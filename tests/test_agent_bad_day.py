@@ -160,5 +160,5 @@ def test_the_cli_run_deadline_saves_findings_and_names_the_deadline(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "did not finish within its deadline (4 s" in proc.stderr and "cannot reach" not in proc.stderr
     saved = json.loads(out.read_text())
-    assert saved["status"].startswith("failed") and saved["usage"]["llm_requests"] == attempts >= 1
+    assert saved["status"].startswith("failed") and saved["usage"]["llm_requests"] == attempts
     assert elapsed < 4 + 3  # the deadline counts from the command's start; then the server is stopped
