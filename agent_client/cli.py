@@ -13,7 +13,6 @@ import asyncio
 import json
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 from .limits import DEFAULT_RUN_SECONDS

@@ -10,8 +10,7 @@ import time
 from dataclasses import dataclass
 
 from agents import Agent, MaxTurnsExceeded, ModelBehaviorError, RunConfig, Runner
-from agents.exceptions import (AgentsException, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered,
-                               ToolInputGuardrailTripwireTriggered)
+from agents.exceptions import AgentsException, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered
 from agents.mcp import MCPServerStdio, MCPServerStreamableHttp
 
 from .agents import log_analyzer, metrics_analyzer, remediation, reporter, root_cause, triage
@@ -122,8 +121,6 @@ async def investigate(server, settings: Settings, progress: Progress | None = No
         error = str(exc)
     except InputGuardrailTripwireTriggered:
         error = context.guardrail_message or "input guardrail: the backend is not ready"
-    except ToolInputGuardrailTripwireTriggered:
-        error = context.guardrail_message or "remediation safety guardrail blocked a proposal"
     except OutputGuardrailTripwireTriggered:
         error = context.guardrail_message or "remediation safety guardrail rejected the report"
     except MaxTurnsExceeded:

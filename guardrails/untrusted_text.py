@@ -22,7 +22,7 @@ FLAG = "[untrusted: reads like instructions] "
 # with _ . / and hyphens inside words turned into spaces, so that a name like
 # `system-note-to-ai-agents` reads as words (an option's `-rf` keeps its dash). Each pattern runs
 # only when one of its fragments is in the text: most telemetry has none.
-_INSTRUCTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple((fragments, re.compile(pattern)) for fragments, pattern in (
+_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("instruction", "prompt", "rules", "direction", "guideline", "guardrail", "context", "message", "polic"),
      r"\b(?:ignore|disregard|forget|override|bypass|skip) (?:all |any |every |the |your |these |those )*"
      r"(?:previous |prior |above |earlier |preceding |existing |original |system |safety )*"
@@ -32,9 +32,9 @@ _INSTRUCTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple((frag
     (("system ",), r"\bsystem (?:note|prompt|message|instructions?|override|notice|directive|command|update)\b"),
     (("system:", "system :", "user:", "user :", "assistant", "developer"),
      r"^(?:system|assistant|developer|user) ?:|\s(?:assistant|developer) ?:\s"),
-    (("<", "[inst", "[/inst"), r"<\|? ?(?:im start|im end|system|user|assistant|endoftext|eot id|start header id)\b|"
-                              r"\[/?inst\]|<</?sys>>|<\||</?(?:system|instructions?|tool result|tool call|function call|"
-                              r"assistant)>"),
+    (("<", "[inst", "[/inst"),
+     r"<\|? ?(?:im start|im end|system|user|assistant|endoftext|eot id|start header id)\b|\[/?inst\]|<</?sys>>|"
+     r"<\||</?(?:system|instructions?|tool result|tool call|function call|assistant)>"),
     (("##",), r"#{2,} ?(?:system|instruction|instructions|assistant|response)\b"),
     (("you ",), r"\byou (?:are|must|should|will) (?:now |hereby )?(?:an? |the )?(?:ai|assistant|agent|model|llm|"
                 r"chatbot|required|instructed|ordered|going)\b|\byou are now\b"),
@@ -53,12 +53,13 @@ _INSTRUCTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple((frag
     (("propose", "transfer to", "withdraw", "load scenario"),
      r"\b(?:call|invoke|use|run) (?:the )?(?:propose|transfer to|withdraw|load scenario)\w*|"
      r"\bpropose (?:scaling action|rollback|config change|restart)\b"),
-    (("scale ",), r"\bscale (?:every|all|each|the whole|the entire)(?: of the)? (?:services?|deployments?|pods?|cluster|"
-                  r"fleet)(?: \w+)? (?:to|down to) (?:zero|0|one|1)\b"),
+    (("scale ",), r"\bscale (?:every|all|each|the whole|the entire)(?: of the)? (?:services?|deployments?|pods?|"
+                  r"cluster|fleet)(?: \w+)? (?:to|down to) (?:zero|0|one|1)\b"),
     (("run ", "execute", "exec ", "type ", "paste ", "curl", "wget", "rm -"),
      r"\b(?:run|execute|exec|type|paste) [`'\"]?(?:kubectl|rm|curl|wget|bash|sh|sudo|helm|terraform|aws|gcloud|psql|"
      r"redis cli|docker)\b|\b(?:curl|wget) \S+ ?\| ?(?:ba|z)?sh\b|\brm -[a-z]*[rf]"),
-))
+)
+_INSTRUCTIONS = tuple((fragments, re.compile(pattern)) for fragments, pattern in _PATTERNS)
 _ANCHORS = re.compile("|".join(re.escape(f) for fragments, _ in _INSTRUCTIONS for f in fragments))
 _SEPARATORS = re.compile(r"[_./\\]+|(?<=\w)-+(?=\w)")
 _SPACES = re.compile(r"\s+")

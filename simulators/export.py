@@ -48,7 +48,8 @@ class RedactedTelemetry:
 
     def deployments(self, start: float, end: float):
         return [_changed(d, notes=redact(d.notes), author=redact(d.author),
-                         config_old=_setting(d.config_key, d.config_old), config_new=_setting(d.config_key, d.config_new))
+                         config_old=_setting(d.config_key, d.config_old),
+                         config_new=_setting(d.config_key, d.config_new))
                 for d in self._store.deployments(start, end)]
 
 

@@ -119,9 +119,10 @@ class ScriptedPolicy:
 
 
 def _tool_call(name: str, args: dict | str, n: int) -> dict:
+    arguments = args if isinstance(args, str) else json.dumps(args)
     return {"role": "assistant", "content": None,
             "tool_calls": [{"id": f"call_{n}_{name}"[:60], "type": "function",
-                            "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}]}
+                            "function": {"name": name, "arguments": arguments}}]}
 
 
 @dataclass(frozen=True)

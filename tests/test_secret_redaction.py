@@ -10,7 +10,8 @@ HEX32 = "0123456789abcdef" * 2
 
 # (format, text, the secret, what must stay)
 CASES = [
-    ("private-key-block", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow" + "IBAAK" * 8 + "\n-----END RSA PRIVATE KEY----- ok",
+    ("private-key-block",
+     "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow" + "IBAAK" * 8 + "\n-----END RSA PRIVATE KEY----- ok",
      "MIIEowIBAAK", "ok"),
     ("private-key-block", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA (cut off", "b3BlbnNzaC1r", ""),
     ("url-credentials", "connect postgres://app:Pa55w0rd!@db.internal:5432/orders", "Pa55w0rd", "db.internal:5432"),
@@ -34,7 +35,8 @@ CASES = [
     ("secret-pair", "login user=bob passwd='p w d'", "p w d", "user=bob"),
     ("secret-pair", "GET /cb?code=1&access_token=ya1.b2&state=x", "ya1.b2", "state=x"),
     ("secret-pair", "Server=db;User Id=sa;Password=Str0ng!;", "Str0ng!", "User Id=sa"),
-    ("secret-pair", "AccountName=store1;AccountKey=bXlrZXk9PQ==;EndpointSuffix=core", "bXlrZXk9PQ", "AccountName=store1"),
+    ("secret-pair", "AccountName=store1;AccountKey=bXlrZXk9PQ==;EndpointSuffix=core", "bXlrZXk9PQ",
+     "AccountName=store1"),
     ("azure-sas-signature", "blob https://a.blob.core.windows.net/c?sv=2022&sig=AbCd%2Bef%3D", "AbCd%2Bef", "sv=2022"),
     ("jwt", "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl seen", "c2lnbmF0dXJl", "seen"),
     ("aws-access-key", "using AKIA" + "IOSFODNN7EXAMPLE" + " for s3", "IOSFODNN7EXAMPLE", "for s3"),

@@ -13,7 +13,8 @@ from telemetry.timefmt import iso
 from ..analysis.traces import summarize
 from ..state import ServerState
 from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window,
-                     WindowMinutes, adjusted, check_service, paginate, time_window, tool, untrusted, up_to, window_model)
+                     WindowMinutes, adjusted, check_service, paginate, time_window, tool, untrusted, up_to,
+                     window_model)
 
 MAX_SPANS_PER_TRACE = 40
 MAX_TRACES_WITH_SPANS = 5
