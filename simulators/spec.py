@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from knowledge import FAULT_TYPES
 from telemetry.records import SERVICE_KINDS
 
+from .volume import too_large
+
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 
 FaultType = Literal[*FAULT_TYPES]
@@ -162,8 +164,6 @@ class ScenarioSpec(_Strict):
 
     @model_validator(mode="after")
     def _fits_in_memory(self) -> ScenarioSpec:
-        from .volume import too_large  # it reads the simulator's metric catalogue
-
         problem = too_large(self)
         if problem:
             raise ValueError(problem)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .metrics import METRIC_NAMES
+from .metric_catalogue import METRIC_NAMES
 
 MAX_SCENARIO_BYTES = 2 * 1024**3
 # Memory per record while a scenario is generated and served, rounded up from the large

@@ -246,3 +246,26 @@ def test_refusals_name_the_accepted_alternative():
     assert "database" in message and "2 to 10 replicas" in message
     assert "v4.12.2, v4.12.1" in _verdict(DANGEROUS["rollback-never-ran"]).message()
     assert "already runs 3 replicas" in _verdict(DANGEROUS["scale-same"]).message()
+
+
+def test_every_setting_the_offline_analyst_can_propose_is_accepted():
+    """What the analyst proposes for config_error (a changed setting set back to its old value,
+    as the simulator writes them) and its own targets for the other faults a config change fits
+    pass the policy, with and without the server's facts."""
+    from agent_client.offline.playbooks import _config_target
+    from knowledge import FAULTS
+    from tests.conftest import fault_sim
+
+    wanted = set()
+    for seed in range(12):
+        store = fault_sim("config_error", "order-service", seed=seed).store
+        wanted |= {(d.config_key, d.config_old) for d in store.deployment_records if d.change_type == "config"}
+    wanted |= {_config_target(fault, {}, {"suspect": "svc", "suspect_pool_max": 40}, "svc")
+               for fault, known in FAULTS.items() if "config_change" in known.actions and fault != "config_error"}
+    for key, value in wanted:
+        if key is None:
+            continue
+        history = ServiceFacts(kind="service", replicas=2, settings={key: (value, "broken")})
+        for facts in (None, history, ServiceFacts(kind="database", replicas=2)):
+            verdict = check_proposal("config_change", "svc", {"key": key, "value": value}, reason=REASON, facts=facts)
+            assert verdict.allowed, f"{key}={value}: {verdict.message()}"
