@@ -22,9 +22,9 @@ __all__ = [
     "default_topology",
     "load_spec",
     "parse_spec",
-    "read_spec_data",
     "preset_description",
     "preset_spec",
+    "read_spec_data",
     "resolve_spec",
     "simulate",
 ]
