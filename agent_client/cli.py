@@ -1,7 +1,7 @@
 """`aiops-agent`: investigate incidents from the command line.
 
     aiops-agent                         interactive scenario menu (on a terminal)
-    aiops-agent run SCENARIO            investigate a preset (or --scenario-file PATH)
+    aiops-agent run SCENARIO            investigate a preset (or --scenario-file PATH, --data DIR)
     aiops-agent scenarios               list presets and fault types
     aiops-agent eval                    score the analyst on a fault matrix
 """
@@ -12,10 +12,19 @@ import argparse
 import asyncio
 import json
 import sys
-import tomllib
+import time
 from pathlib import Path
 
+from .limits import DEFAULT_RUN_SECONDS
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 86_400:
+        raise ValueError(text)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="investigate one incident")
     run.add_argument("scenario", nargs="?", help="preset name (see `aiops-agent scenarios`)")
     run.add_argument("--scenario-file", metavar="PATH", help="scenario spec (.json or .toml)")
+    run.add_argument("--data", metavar="DIR", help="investigate a directory of telemetry files (an export or an "
+                                                   "imported case) instead of a scenario")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--model", help="'offline' (rule-based analyst) or a model id for the OpenRouter endpoint")
     run.add_argument("--server-url", metavar="URL", help="use a running aiops-mcp (streamable HTTP) instead of "
@@ -32,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="PATH", help="write the report as JSON")
     run.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
     run.add_argument("--quiet", action="store_true", help="print only the report")
+    run.add_argument("--timeout", type=_seconds, default=DEFAULT_RUN_SECONDS, metavar="SECONDS",
+                     help=f"stop the run after this long, saving the findings so far (default {DEFAULT_RUN_SECONDS:g})")
     scenarios = sub.add_parser("scenarios", help="list presets and fault types")
     scenarios.add_argument("--server-url", metavar="URL", help="list what a running aiops-mcp can load")
     from .eval.cli import add_eval_parser
@@ -93,27 +106,15 @@ async def _remote_scenarios(server) -> tuple[list[str], list[str]]:
     return listing["presets"], listing["fault_types"]
 
 
-def read_spec_file(path: str) -> dict:
-    """A spec file as data (JSON, or TOML by its suffix), for a running server to validate."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValueError(f"cannot read scenario file {path!r}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8")) if path.lower().endswith(".toml") else json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{Path(path).name}: not valid {'TOML' if path.lower().endswith('.toml') else 'JSON'}: "
-                         f"{exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{Path(path).name}: a scenario spec must be an object")
-    return data
-
-
 def _check_scenario(args) -> str | None:
     """Validate the scenario before spawning a server; returns an error message or None. A
     running server (`--server-url`) checks what it is asked to load itself."""
-    if args.scenario and args.scenario_file:
-        return "give a preset name or --scenario-file, not both"
+    if sum(map(bool, (args.scenario, args.scenario_file, args.data))) > 1:
+        return "give one of a preset name, --scenario-file or --data"
+    if args.data:
+        if args.server_url:
+            return "--data serves files from a spawned server; a running server (--server-url) serves its own"
+        return None if Path(args.data).is_dir() else f"--data {str(Path(args.data).resolve())!r} is not a directory"
     if args.server_url:
         return None
     from simulators import PRESET_NAMES, SpecError, load_spec
@@ -134,6 +135,9 @@ def _check_scenario(args) -> str | None:
 def run_command(args) -> int:
     from .config import load_settings
 
+    # The deadline counts from here: starting the agents and the server is part of the run.
+    # (asyncio's clock is time.monotonic.)
+    deadline = time.monotonic() + args.timeout
     problem = _check_scenario(args)
     if problem:
         print(f"aiops-agent: {problem}", file=sys.stderr)
@@ -143,31 +147,42 @@ def run_command(args) -> int:
     except ValueError as exc:
         print(f"aiops-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_run(args, settings))
+    return asyncio.run(_run(args, settings, deadline))
 
 
-async def _run(args, settings) -> int:
+async def _run(args, settings, deadline: float) -> int:
+    from .limits import Limits
     from .pipeline import InvestigationError, connect, investigate
     from .progress import Progress
 
+    limits = Limits(run_seconds=args.timeout)
     server = connect(scenario=args.scenario, scenario_file=args.scenario_file, seed=args.seed,
-                     server_url=args.server_url)
+                     server_url=args.server_url, data=args.data, limits=limits)
     try:
-        async with server:
-            if args.server_url and (args.scenario or args.scenario_file):
-                problem = await _load_remote(server, args)
-                if problem:
-                    print(f"aiops-agent: {problem}", file=sys.stderr)
-                    return EXIT_USAGE
-            outcome = await investigate(server, settings, Progress(quiet=args.quiet))
+        try:
+            async with asyncio.timeout_at(deadline):
+                await server.connect()
+                problem = await _load_remote(server, args) if args.server_url and (
+                    args.scenario or args.scenario_file) else None
+        except Exception as exc:
+            reason = (f"no answer within the run's deadline ({limits.run_seconds:g} s)" if isinstance(exc, TimeoutError)
+                      else _explain(exc))
+            print(f"aiops-agent: cannot reach the MCP server: {reason}", file=sys.stderr)
+            return EXIT_FAILED
+        if problem:
+            print(f"aiops-agent: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        outcome = await investigate(server, settings, Progress(quiet=args.quiet), limits=limits, deadline=deadline)
     except InvestigationError as exc:
         print(f"\naiops-agent: investigation stopped: {exc}", file=sys.stderr)
         path = _write(exc.partial, args.json or f"aiops-findings-{exc.partial.incident_id}.json", args.markdown)
         print(f"aiops-agent: findings so far saved to {path}", file=sys.stderr)
         return EXIT_FAILED
-    except Exception as exc:  # cannot start or reach the server
-        print(f"aiops-agent: cannot reach the MCP server: {_explain(exc)}", file=sys.stderr)
+    except Exception as exc:  # not a failure the run knows how to name
+        print(f"aiops-agent: the run failed: {_explain(exc)}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        await server.cleanup()
     print(outcome.report)
     _write(outcome.report, args.json, args.markdown)
     return EXIT_OK
@@ -177,7 +192,9 @@ async def _load_remote(server, args) -> str | None:
     """Have a running server load the scenario; what it refused, if anything."""
     try:
         if args.scenario_file:
-            arguments: dict = {"spec": read_spec_file(args.scenario_file)}
+            from simulators import read_spec_data  # bounded reading only: the server checks the spec
+
+            arguments: dict = {"spec": read_spec_data(args.scenario_file)}
         else:
             presets, _ = await _remote_scenarios(server)
             if args.scenario not in presets:
@@ -223,7 +240,7 @@ def interactive(stdin=sys.stdin, stdout=sys.stdout) -> int:
         if choice in ("q", "quit", "exit"):
             return EXIT_OK
         args = argparse.Namespace(scenario=None, scenario_file=None, seed=None, model=None, server_url=None,
-                                  json=None, markdown=None, quiet=False)
+                                  json=None, markdown=None, quiet=False, timeout=DEFAULT_RUN_SECONDS)
         if choice == "f":
             print("spec file path: ", end="", file=stdout, flush=True)
             args.scenario_file = stdin.readline().strip() or None

@@ -3,7 +3,9 @@
 * backend readiness: an input guardrail that asks the server, over MCP, whether there is
   telemetry to investigate, before any agent works;
 * proposal safety: a tool-input guardrail on the MCP server that checks every remediation
-  proposal before it is sent (the run ends if one is unsafe);
+  proposal before it is sent; a refused proposal is not sent, and the model reads why as the
+  tool's result, so that it can propose what the policy accepts (the server checks again, with
+  what it knows of the service);
 * report safety: an output guardrail on the final report's remediation.
 """
 
@@ -18,9 +20,10 @@ import guardrails as policy
 from knowledge import PROPOSAL_TOOLS
 
 from .context import InvestigationContext
-from .report import IncidentReport
+from .report import ReportBody
 
 PROPOSAL_KINDS = {tool: kind for kind, tool in PROPOSAL_TOOLS.items()}
+REFUSED = "Refused by the remediation safety policy"
 
 
 def backend_ready(mcp_server):
@@ -51,25 +54,26 @@ def proposal_safety(data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput
     try:
         args = json.loads(data.context.tool_arguments or "{}")
     except json.JSONDecodeError:
-        return ToolGuardrailFunctionOutput.allow()  # the server rejects malformed arguments itself
+        return ToolGuardrailFunctionOutput.allow()  # the call fails, and the model hears why
+    if not isinstance(args, dict):
+        return ToolGuardrailFunctionOutput.allow()
     service = str(args.get("service", ""))
     details = {k: v for k, v in args.items() if k not in ("service", "reason")}
-    verdict = policy.check_proposal(kind, service, details)
-    reasons = list(verdict.reasons) + policy.check_text(str(args.get("reason", "")))
-    if not reasons:
+    verdict = policy.check_proposal(kind, service, details, reason=str(args.get("reason") or ""))
+    if verdict.allowed:
         return ToolGuardrailFunctionOutput.allow()
-    message = f"unsafe remediation blocked ({tool} on {service or '?'}): {'; '.join(dict.fromkeys(reasons))}"
+    message = f"{REFUSED} ({tool} on {service or '?'}); nothing was recorded: {verdict.message()}"
     ctx = data.context.context
     if isinstance(ctx, InvestigationContext):
-        ctx.guardrail_message = message
-    return ToolGuardrailFunctionOutput.raise_exception(output_info=message)
+        ctx.refused_proposals.append(message)
+    return ToolGuardrailFunctionOutput.reject_content(message, output_info=list(verdict.reasons))
 
 
 @output_guardrail(name="report_safety")
-async def report_safety(ctx: RunContextWrapper, agent, output: IncidentReport) -> GuardrailFunctionOutput:
+async def report_safety(ctx: RunContextWrapper, agent, output: ReportBody) -> GuardrailFunctionOutput:
     problems = []
     for item in output.remediation:
-        verdict = policy.check_proposal(item.kind, item.service, item.details, item.command)
+        verdict = policy.check_proposal(item.kind, item.service, item.details, command=item.command)
         problems.extend(f"{item.kind} {item.service}: {r}" for r in verdict.reasons)
     if problems and isinstance(ctx.context, InvestigationContext):
         ctx.context.guardrail_message = "unsafe remediation in the report: " + "; ".join(problems)

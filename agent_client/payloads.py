@@ -9,12 +9,12 @@ from .schema import Untitled
 
 
 class TriageFindings(Untitled):
-    severity: str = Field(description="P1..P4")
+    severity: str
     firing_alerts: int
     alerting_services: list[str] = Field(description="most alerts first")
     unhealthy_services: list[str] = Field(description="down, unknown or degraded")
     first_alert: str | None = None
-    window_minutes: int = Field(description="covers the first alert plus margin")
+    window_minutes: int
     summary: str
 
 
@@ -26,7 +26,7 @@ class LogFindings(Untitled):
 
 
 class MetricsFindings(Untitled):
-    anomalous_services: list[str] = Field(description="earliest onset first")
+    anomalous_services: list[str]
     silent_services: list[str]
     suspect: str | None = None
     suspect_metrics: list[str] = Field(description="'metric direction since onset'")
@@ -41,11 +41,11 @@ class ScoredService(Untitled):
 
 
 class RootCauseFindings(Untitled):
-    service: str | None = Field(description="null when there is no incident")
-    fault_type: str = Field(description="a known fault type or 'none'")
+    service: str | None
+    fault_type: str
     confidence: float = Field(ge=0.0, le=1.0)
     onset: str | None = None
-    recovered_at: str | None = Field(None, description="when the failure was over, if it has recovered")
+    recovered_at: str | None = Field(None, description="when the failure ended, if it did")
     candidates: list[ScoredService] = Field(description="best first")
     evidence: list[str]
     change: str | None = Field(None, description="change just before the onset")

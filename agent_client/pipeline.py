@@ -1,25 +1,28 @@
 """The investigation, top to bottom: connect to the MCP server, build the six agents, run the
-handoff chain from a neutral incident statement, and assemble the typed report."""
+handoff chain from a neutral incident statement within the run's deadline, and assemble the
+typed report; a run that stops says what failed and keeps what it found."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from dataclasses import dataclass
 
 from agents import Agent, MaxTurnsExceeded, ModelBehaviorError, RunConfig, Runner
-from agents.exceptions import (AgentsException, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered,
-                               ToolInputGuardrailTripwireTriggered)
+from agents.exceptions import AgentsException, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered
 from agents.mcp import MCPServerStdio, MCPServerStreamableHttp
 
 from .agents import log_analyzer, metrics_analyzer, remediation, reporter, root_cause, triage
 from .config import Settings
 from .context import InvestigationContext
+from .failures import MCPServerLost, llm_failure, server_lost, tool_failure_message
 from .guardrails import backend_ready, proposal_safety, report_safety
-from .llm import chat_client, chat_model, configure_tracing
+from .limits import Limits
+from .llm import chat_client, chat_model, configure_tracing, retry_settings
 from .offline.analyst import ANALYST_NAME, OfflineAnalyst
 from .progress import Progress
-from .report import Candidate, IncidentReport, RootCause, Usage
+from .report import Candidate, IncidentReport, ReportBody, RootCause, Usage
 
 # The run starts from what an on-call engineer is paged with, never from the scenario.
 INCIDENT_STATEMENT = ("Alerts are firing in production. Investigate: find what is broken, why, and what to do "
@@ -45,11 +48,14 @@ def only_own_tools(ctx, tool) -> bool:
 
 
 def connect(scenario: str | None = None, scenario_file: str | None = None, seed: int | None = None,
-            server_url: str | None = None, data: str | None = None):
-    """The MCP server to investigate with: a running one (`server_url`), or one spawned for a
-    scenario, a spec file, or a directory of telemetry files (`data`)."""
-    common = dict(cache_tools_list=True, client_session_timeout_seconds=120, tool_filter=only_own_tools,
-                  tool_input_guardrails=[proposal_safety], name="aiops-mcp")
+            server_url: str | None = None, data: str | None = None, limits: Limits = Limits()):
+    """The MCP server, not yet connected: a running one (`server_url`), or one spawned for a
+    scenario, a spec file, or a directory of telemetry files (`data`). A request unanswered for
+    `limits.mcp_request_seconds` means the server stopped answering; a failed tool call is told
+    to the model (`tool_failure_message`), unless the server is gone."""
+    common = dict(cache_tools_list=True, client_session_timeout_seconds=limits.mcp_request_seconds,
+                  tool_filter=only_own_tools, tool_input_guardrails=[proposal_safety],
+                  failure_error_function=tool_failure_message, name="aiops-mcp")
     if server_url:
         return MCPServerStreamableHttp(params={"url": server_url, "timeout": 30}, **common)
     args = ["-m", "mcp_server.cli"]
@@ -85,61 +91,71 @@ class Outcome:
     context: InvestigationContext
 
 
-async def investigate(server, settings: Settings, progress: Progress | None = None,
-                      max_turns: int = MAX_TURNS) -> Outcome:
-    """Run the six agents against a connected server."""
+async def investigate(server, settings: Settings, progress: Progress | None = None, max_turns: int = MAX_TURNS,
+                      limits: Limits = Limits(), deadline: float | None = None) -> Outcome:
+    """Run the six agents against a connected server, until `deadline` (the event loop's
+    clock; by default `limits.run_seconds` from now)."""
     configure_tracing()
     progress = progress or Progress(quiet=True)
     context = InvestigationContext()
     started = time.perf_counter()
-    client = None if settings.offline else chat_client(settings)
+    client = None if settings.offline else chat_client(settings, limits, context.count_llm_request)
     first = build_agents(server, settings, client)
     progress.say("=" * 60 + "\n  STARTING INCIDENT RESPONSE PIPELINE\n" + "=" * 60)
     if settings.offline:
         progress.say(f"  model: {ANALYST_NAME} (no LLM; set OPENROUTER_API_KEY to use one)")
     else:
         progress.say(f"  model: {settings.model} via {settings.base_url}")
+    run_config = RunConfig(workflow_name="aiops-incident-response",
+                           model_settings=None if settings.offline else retry_settings(limits))
+    timer = asyncio.timeout_at(deadline if deadline is not None
+                               else asyncio.get_running_loop().time() + limits.run_seconds)
     error = None
     result = None
     try:
-        result = await Runner.run(first, INCIDENT_STATEMENT, context=context, hooks=progress, max_turns=max_turns,
-                                  run_config=RunConfig(workflow_name="aiops-incident-response"))
+        async with timer:
+            result = await Runner.run(first, INCIDENT_STATEMENT, context=context, hooks=progress,
+                                      max_turns=max_turns, run_config=run_config)
+    except TimeoutError:
+        if not timer.expired():
+            raise
+        error = f"the investigation did not finish within its deadline ({limits.run_seconds:g} s, --timeout)"
+    except MCPServerLost as exc:
+        error = str(exc)
     except InputGuardrailTripwireTriggered:
         error = context.guardrail_message or "input guardrail: the backend is not ready"
-    except ToolInputGuardrailTripwireTriggered:
-        error = context.guardrail_message or "remediation safety guardrail blocked a proposal"
     except OutputGuardrailTripwireTriggered:
         error = context.guardrail_message or "remediation safety guardrail rejected the report"
     except MaxTurnsExceeded:
         error = f"the agents did not finish within {max_turns} turns"
     except ModelBehaviorError as exc:
-        error = f"the model misbehaved: {exc}"
+        error = llm_failure(exc, settings.base_url, context.llm_requests) if context.awaiting_llm else \
+            f"the model misbehaved: {exc}"
     except AgentsException as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = server_lost(exc) or f"{type(exc).__name__}: {exc}"
+    except Exception as exc:
+        if not context.awaiting_llm:
+            raise
+        error = llm_failure(exc, settings.base_url, context.llm_requests)
     finally:
         if client is not None:
             await client.close()  # in this event loop, not whenever it is collected
-    wall = time.perf_counter() - started
-    usage = _usage(settings, result, context, wall)
-    if error is None and isinstance(result.final_output, IncidentReport):
-        report = result.final_output
-        report.incident_id = context.incident_id
-        report.agents = list(context.agents)
-        report.usage = usage
+    usage = _usage(settings, context, time.perf_counter() - started)
+    if error is None and isinstance(result.final_output, ReportBody):
+        report = IncidentReport(**dict(result.final_output), incident_id=context.incident_id,
+                                agents=list(context.agents), usage=usage)
         return Outcome(report, context)
     if error is None:
         error = "the last agent answered without an incident report"
     raise InvestigationError(error, partial_report(context, usage, error))
 
 
-def _usage(settings: Settings, result, context: InvestigationContext, wall: float) -> Usage:
-    totals = result.context_wrapper.usage if result is not None else None
+def _usage(settings: Settings, context: InvestigationContext, wall: float) -> Usage:
+    """What the run used, as counted while it ran (so a failed run reports it too)."""
     if settings.offline:
         return Usage(model=ANALYST_NAME, tool_calls=context.tool_calls, wall_seconds=round(wall, 2))
-    return Usage(model=settings.model, llm_requests=getattr(totals, "requests", 0) or 0,
-                 input_tokens=getattr(totals, "input_tokens", 0) or 0,
-                 output_tokens=getattr(totals, "output_tokens", 0) or 0, tool_calls=context.tool_calls,
-                 wall_seconds=round(wall, 2))
+    return Usage(model=settings.model, llm_requests=context.llm_requests, input_tokens=context.input_tokens,
+                 output_tokens=context.output_tokens, tool_calls=context.tool_calls, wall_seconds=round(wall, 2))
 
 
 def partial_report(context: InvestigationContext, usage: Usage, error: str) -> IncidentReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from .schema import Untitled
 
@@ -60,6 +60,13 @@ class IncidentReport(Untitled):
 
     def __str__(self) -> str:
         return render_text(self)
+
+
+# What the reporting agent writes: the report without what the pipeline fills in (the id, the
+# agents, the usage), so that no model is asked for, or pays tokens for, fields it cannot know.
+PIPELINE_FIELDS = ("incident_id", "agents", "usage")
+ReportBody = create_model("ReportBody", __base__=Untitled, **{
+    name: (f.annotation, f) for name, f in IncidentReport.model_fields.items() if name not in PIPELINE_FIELDS})
 
 
 def render_text(r: IncidentReport) -> str:

@@ -14,10 +14,12 @@ _HOMES = {
     "assess_readiness": "input_readiness",
     "ALLOWED_KINDS": "remediation_safety",
     "SafetyVerdict": "remediation_safety",
+    "ServiceFacts": "remediation_safety",
     "check_proposal": "remediation_safety",
     "check_text": "remediation_safety",
+    "clean": "untrusted_text",
     "flag_instructions": "untrusted_text",
-    "redact": "untrusted_text",
+    "redact": "secrets",
     "sanitize": "untrusted_text",
 }
 __all__ = sorted(_HOMES)

@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a scenario's telemetry in real backends' formats")
     _add_scenario_args(export)
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    export.add_argument("--keep-secrets", action="store_true",
+                        help="write credentials found in the telemetry as they are (default: redacted)")
     from importers.cli import add_import_command
 
     add_import_command(sub)
@@ -197,7 +199,7 @@ def _export(args: argparse.Namespace) -> int:
         return 2
     sim = simulate(spec)
     try:
-        files = export_all(sim.store, args.out, rules=sim.alert_rules)
+        files = export_all(sim.store, args.out, rules=sim.alert_rules, keep_secrets=args.keep_secrets)
     except OSError as exc:
         print(f"aiops-mcp export: cannot write to {args.out!r}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -52,7 +52,8 @@ def register(server: MCPServer, state: ServerState, served: dict[str, Tool]) -> 
                      description="Proposals this session recorded (never executed), with their status.")
     def proposals() -> str:
         return json.dumps([{"id": p.id, "incident": p.incident, "kind": p.kind, "service": p.service,
-                            "details": p.details, "risk": p.risk, "requires_approval": p.requires_approval,
+                            "details": p.details, "risk": p.risk, "risk_reasons": p.risk_reasons,
+                            "requires_approval": p.requires_approval,
                             "command": p.command, "reason": p.reason, "created_at": p.created_at,
                             "status": p.status} for p in state.proposals])
 

@@ -58,6 +58,7 @@ class Proposal:
     created_at: str
     incident: str
     status: str = "proposed"  # proposals are never executed by this server
+    risk_reasons: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -8,7 +8,8 @@
 
 from .presets import PRESET_NAMES, preset_description, preset_spec, resolve_spec
 from .scenario import GroundTruth, Simulation, simulate
-from .spec import FAULT_TYPES, SEVERITIES, ScenarioSpec, SpecError, default_topology, load_spec, parse_spec
+from .spec import (FAULT_TYPES, SEVERITIES, ScenarioSpec, SpecError, default_topology, load_spec, parse_spec,
+                   read_spec_data)
 
 __all__ = [
     "FAULT_TYPES",
@@ -23,6 +24,7 @@ __all__ = [
     "parse_spec",
     "preset_description",
     "preset_spec",
+    "read_spec_data",
     "resolve_spec",
     "simulate",
 ]

@@ -1,6 +1,9 @@
 """The scenario spec (DESIGN.md §3.2): what to simulate, validated with errors that name the field.
 
 A spec is free to carry a name and a description for humans; neither ever reaches telemetry.
+Specs are untrusted input: a file is read only up to a size, nesting is limited, numbers must
+be finite, times sane, and the telemetry a spec would generate must fit in memory
+(`volume.too_large`); every refusal is one line.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from knowledge import FAULT_TYPES, FAULTS
 from telemetry.records import SERVICE_KINDS
 
+from .volume import too_large
+
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 # How a fault that ends inside the window ends: one of the remediation kinds that fit it, or
 # "self" where it can heal by itself.
@@ -29,6 +34,10 @@ ServiceKindName = Literal["gateway", "service", "database", "cache", "queue"]
 Severity = Literal["low", "medium", "high", "critical"]
 
 SERVICE_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+MAX_DURATION_MINUTES = 7 * 24 * 60
+MAX_SPEC_BYTES = 1024 * 1024  # a 2,000-service topology takes about 0.2 MB
+MAX_DEPTH = 16  # a spec nests 6 deep (faults, topology.services[i].depends_on[j])
+EARLIEST_END = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class SpecError(ValueError):
@@ -36,7 +45,7 @@ class SpecError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ServiceSpec(_Strict):
@@ -97,7 +106,7 @@ class FaultSpec(_Strict):
     service: str
     start_minute: float = Field(ge=EARLIEST_START_MINUTE)  # negative: began before the window
     severity: Severity = "high"
-    duration_minutes: float | None = Field(default=None, gt=0)
+    duration_minutes: float | None = Field(default=None, gt=0, le=MAX_DURATION_MINUTES)
     end_minute: float | None = None  # the same as start_minute + duration_minutes
     recovery: str | None = None  # how it ends (default_recovery when not given)
 
@@ -191,8 +200,8 @@ class VolumeSpec(_Strict):
 class ScenarioSpec(_Strict):
     name: str = "custom"
     description: str = ""
-    seed: int = 42
-    duration_minutes: int = Field(default=60, ge=10, le=7 * 24 * 60)
+    seed: int = Field(default=42, ge=-(2**63), lt=2**63)
+    duration_minutes: int = Field(default=60, ge=10, le=MAX_DURATION_MINUTES)
     end_time: datetime | None = None
     resolution_seconds: int = Field(default=15, ge=5, le=300)
     topology: TopologySpec | None = None
@@ -209,6 +218,8 @@ class ScenarioSpec(_Strict):
             value = value.replace(tzinfo=UTC)
         if value > datetime.now(UTC) + timedelta(seconds=1):
             raise ValueError("must not be in the future (telemetry never has future timestamps)")
+        if value < EARLIEST_END:
+            raise ValueError(f"must not be before {EARLIEST_END:%Y-%m-%d}")
         return value
 
     @model_validator(mode="after")
@@ -240,6 +251,13 @@ class ScenarioSpec(_Strict):
         earliest = min((f.start_minute for f in self.faults), default=0.0)
         return -earliest if earliest < 0 else 0.0
 
+    @model_validator(mode="after")
+    def _fits_in_memory(self) -> ScenarioSpec:
+        problem = too_large(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     def resolved_topology(self) -> TopologySpec:
         return self.topology or default_topology()
 
@@ -253,6 +271,8 @@ class ScenarioSpec(_Strict):
 def parse_spec(data: Any, *, source: str = "spec") -> ScenarioSpec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a scenario spec must be an object, got {type(data).__name__}")
+    if _depth(data) > MAX_DEPTH:
+        raise SpecError(f"{source}: nested more than {MAX_DEPTH} levels deep; a scenario spec is a shallow object")
     try:
         return ScenarioSpec.model_validate(data)
     except ValidationError as exc:
@@ -261,20 +281,49 @@ def parse_spec(data: Any, *, source: str = "spec") -> ScenarioSpec:
 
 def load_spec(path: str | Path) -> ScenarioSpec:
     """Load a spec from a .json or .toml file."""
+    return parse_spec(read_spec_data(path), source=Path(path).name)
+
+
+def read_spec_data(path: str | Path) -> dict:
+    """A spec file's data, unchecked but bounded: at most MAX_SPEC_BYTES are read (so that
+    /dev/zero or a huge file is refused at once), and nesting too deep for the parser is a
+    SpecError like any other."""
     path = Path(path)
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
         raise SpecError(f"cannot read scenario file {str(path)!r}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(f"{path.name}: larger than {MAX_SPEC_BYTES // 1024} KB; a scenario spec is a small file")
     try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(raw.decode("utf-8"))
-        else:
-            data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
-        raise SpecError(f"{path.name}: not valid {kind}: {exc}") from None
-    return parse_spec(data, source=path.name)
+        data = tomllib.loads(raw.decode("utf-8")) if kind == "TOML" else json.loads(raw)
+    except RecursionError:
+        raise SpecError(f"{path.name}: nested more than {MAX_DEPTH} levels deep") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise SpecError(f"{path.name}: not valid {kind}: {_one_line(exc)}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path.name}: a scenario spec must be an object, got {type(data).__name__}")
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deep lists and objects nest (iteratively: the data may be deeper than the stack)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list | tuple):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((v, level + 1) for v in value)
+    return deepest
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200]
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -15,6 +15,8 @@ from typing import Literal
 
 ServiceKind = Literal["gateway", "service", "database", "cache", "queue"]
 SERVICE_KINDS: tuple[str, ...] = ("gateway", "service", "database", "cache", "queue")
+# Kinds that keep data on their replicas: never scaled down by a remediation.
+STATEFUL_KINDS: tuple[str, ...] = ("database", "cache", "queue")
 
 LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")

@@ -5,10 +5,15 @@ per request, with arguments made from the tool's JSON schema: required fields on
 call the handoff tool with a payload made from its schema, or, when there is no handoff,
 answer with a JSON document that fits the requested response format. Every request is
 recorded so tests can assert what the SDK sent.
+
+`failures` makes it a bad endpoint: called with the number of the request (0, 1, ...), it
+returns the `Failure` to answer that request with (an error status, a Retry-After, a garbage
+or truncated body, a hang), or None to answer normally. Every request counts in `attempts`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -20,7 +25,7 @@ from collections.abc import Callable
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 SERVICE = "user-service"
@@ -81,9 +86,11 @@ class Recorded:
 
 @dataclass
 class ScriptedPolicy:
-    """Decides the assistant message for one request. Override `arguments` to misbehave."""
+    """Decides the assistant message for one request. Override `arguments` to misbehave (a str
+    is sent as the arguments as it is, valid JSON or not) and `final` to change the last answer."""
 
-    arguments: Callable[[str, dict], dict] | None = None
+    arguments: Callable[[str, dict], dict | str] | None = None
+    final: Callable[[dict], dict] | None = None
 
     def respond(self, body: dict) -> dict:
         tools = {t["function"]["name"]: t["function"] for t in body.get("tools", [])}
@@ -106,13 +113,35 @@ class ScriptedPolicy:
             return _tool_call(handoffs[0], example(params, params.get("$defs", {})), len(messages))
         schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema", {})
         content = example(schema, schema.get("$defs", {})) if schema else {"answer": "done"}
+        if self.final:
+            content = self.final(content)
         return {"role": "assistant", "content": json.dumps(content)}
 
 
-def _tool_call(name: str, args: dict, n: int) -> dict:
+def _tool_call(name: str, args: dict | str, n: int) -> dict:
+    arguments = args if isinstance(args, str) else json.dumps(args)
     return {"role": "assistant", "content": None,
             "tool_calls": [{"id": f"call_{n}_{name}"[:60], "type": "function",
-                            "function": {"name": name, "arguments": json.dumps(args)}}]}
+                            "function": {"name": name, "arguments": arguments}}]}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How to answer one request badly."""
+
+    status: int = 200
+    retry_after: str | None = None
+    body: bytes | None = None  # instead of the real answer, e.g. garbage
+    truncated: bool = False  # promise more bytes than are sent, then close the connection
+    hang: float = 0.0  # seconds to wait before answering
+
+    def response(self) -> Response:
+        body = self.body if self.body is not None else json.dumps(
+            {"error": {"message": f"scripted failure {self.status}", "type": "server_error"}}).encode()
+        headers = {"retry-after": self.retry_after} if self.retry_after else {}
+        if self.truncated:
+            headers["content-length"] = str(len(body) + 1000)
+        return Response(body, status_code=self.status, headers=headers, media_type="application/json")
 
 
 @dataclass
@@ -120,12 +149,22 @@ class FakeOpenAI:
     policy: ScriptedPolicy = field(default_factory=ScriptedPolicy)
     requests: list[Recorded] = field(default_factory=list)
     port: int = 0
+    failures: Callable[[int], Failure | None] | None = None
+    attempts: int = 0
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    async def _chat(self, request: Request) -> JSONResponse:
+    async def _chat(self, request: Request) -> Response:
+        number, self.attempts = self.attempts, self.attempts + 1
+        failure = self.failures(number) if self.failures else None
+        if failure is not None:
+            until = time.monotonic() + failure.hang
+            while time.monotonic() < until and not self._server.should_exit:  # a hang ends with the server
+                await asyncio.sleep(0.05)
+            if failure.status != 200 or failure.body is not None or failure.truncated:
+                return failure.response()
         body = await request.json()
         message = self.policy.respond(body)
         # Everything the model reads: messages, tool schemas and the response format.

@@ -91,3 +91,19 @@ def test_interactive_menu_handles_bad_choices_and_quits(monkeypatch):
     assert "'42' is not on the menu" in text and "'banana' is not on the menu" in text
     assert ran == ["deployment_regression"]
     assert "1. memory_leak" in text
+
+
+def test_run_investigates_a_directory_of_telemetry_files(tmp_path):
+    from simulators import preset_spec, simulate
+    from simulators.export import export_all
+    from tests.conftest import FIXED_END
+
+    sim = simulate(preset_spec("cpu_spike", end_time=FIXED_END))
+    export_all(sim.store, tmp_path / "case", rules=sim.alert_rules)
+    proc = _cli("run", "--data", str(tmp_path / "case"), "--model", "offline", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "payment-service (cpu_saturation" in proc.stdout
+    missing = _cli("run", "--data", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and str(tmp_path / "nowhere") in missing.stderr and "not a directory" in missing.stderr
+    both = _cli("run", "cpu_spike", "--data", str(tmp_path / "case"))
+    assert both.returncode == 2 and "one of" in both.stderr

@@ -8,7 +8,7 @@ from agents import Agent, RunContextWrapper
 from agent_client.agents import reporter
 from agent_client.offline.analyst import OfflineAnalyst
 from agent_client.pipeline import AGENT_MODULES, connect
-from agent_client.report import IncidentReport
+from agent_client.report import PIPELINE_FIELDS, IncidentReport, ReportBody
 
 pytestmark = pytest.mark.slow  # real subprocesses: servers and CLIs
 
@@ -32,7 +32,9 @@ def test_each_agent_sees_only_its_own_tools():
     assert set().union(*map(set, seen.values())) < everything  # the server offers more to other hosts
 
 
-def test_the_reporter_answers_with_a_parsed_incident_report():
+def test_the_reporter_answers_with_the_report_body_and_is_not_asked_for_what_the_pipeline_fills_in():
     agent = reporter.make_agent(OfflineAnalyst("reporter"), connect(scenario="no_incident"))
     parsed = agent.output_type.validate_json(REPORT.model_dump_json())
-    assert parsed == REPORT and not agent.output_type.is_strict_json_schema()
+    assert parsed == ReportBody(**REPORT.model_dump(exclude=set(PIPELINE_FIELDS)))
+    assert not agent.output_type.is_strict_json_schema()
+    assert not set(PIPELINE_FIELDS) & set(agent.output_type.json_schema()["properties"])

@@ -107,29 +107,36 @@ def _dangerous(name: str, args: dict) -> dict:
     return args
 
 
-def test_a_dangerous_proposal_is_blocked_and_the_run_ends_with_findings_saved():
+def test_a_refused_proposal_is_the_tool_result_and_the_run_goes_on():
     with FakeOpenAI(policy=ScriptedPolicy(arguments=_dangerous)) as fake:
-        with pytest.raises(InvestigationError) as info:
-            _run(fake)
-        last = fake.requests[-1].response["choices"][0]["message"]["tool_calls"][0]["function"]
-    assert "unsafe remediation blocked" in str(info.value) and "recursive file deletion" in str(info.value)
-    assert last["name"] == "propose_config_change"  # nothing was asked of the model after it
-    partial = info.value.partial
-    assert partial.status.startswith("failed") and partial.root_cause.service == "user-service"
-    assert partial.agents[-1] == "Remediation Agent"
+        outcome = _run(fake)
+    refusal = next(m["content"] for r in fake.requests for m in r.body["messages"]
+                   if m["role"] == "tool" and "Refused by the remediation safety policy" in json.dumps(m["content"]))
+    assert "CLEANUP_COMMAND" in json.dumps(refusal) and "Accepted:" in json.dumps(refusal)
+    assert outcome.report.agents[-1] == "Incident Reporter Agent"
+    assert [p.kind for p in outcome.report.remediation] == []
+    assert any("CLEANUP_COMMAND" in m for m in outcome.context.refused_proposals)
+
+
+def _unsafe_report(report: dict) -> dict:
+    return {**report, "remediation": [{"kind": "config_change", "service": "user-service", "risk": "low",
+                                       "command": "rm -rf /var/lib/data", "details": {"key": "LD_PRELOAD",
+                                                                                       "value": "/tmp/evil.so"}}]}
 
 
 def test_cli_exits_non_zero_and_saves_findings_when_a_guardrail_trips(tmp_path):
-    with FakeOpenAI(policy=ScriptedPolicy(arguments=_dangerous)) as fake:
+    with FakeOpenAI(policy=ScriptedPolicy(final=_unsafe_report)) as fake:
         env = dict(os.environ, OPENROUTER_API_KEY="test-key", OPENROUTER_BASE_URL=fake.base_url)
         out = tmp_path / "report.json"
         proc = subprocess.run([sys.executable, "-m", "agent_client.cli", "run", "deployment_regression", "--model",
                                "fake/scripted", "--json", str(out), "--quiet"], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=180)
+        requests = len(fake.requests)
     assert proc.returncode == 1, proc.stderr
-    assert "investigation stopped" in proc.stderr and "unsafe remediation blocked" in proc.stderr
+    assert "investigation stopped" in proc.stderr and "unsafe remediation in the report" in proc.stderr
     saved = json.loads(out.read_text())
     assert saved["status"].startswith("failed") and saved["root_cause"]["service"] == "user-service"
+    assert saved["usage"]["llm_requests"] == requests and saved["usage"]["input_tokens"] > 0
 
 
 @pytest.mark.parametrize("mode", ["empty", "unreachable"])

@@ -121,6 +121,17 @@ def test_deployments_and_topology(exported):
     assert [s["name"] for s in topology["services"]] == [s.name for s in sim.store.services()]
 
 
+def test_secrets_in_the_telemetry_are_redacted_unless_kept(exported, tmp_path):
+    sim, out = exported
+    planted = [r.message for r in sim.store.log_records if "Pa55w0rd" in r.message or "AKIA" in r.message]
+    assert planted  # the simulator leaks credentials into debug lines, as real systems do
+    written = (out / "logs.jsonl").read_text() + (out / "loki-push.json").read_text()
+    assert "Pa55w0rd" not in written and "AKIA" not in written and "[REDACTED" in written
+    kept = tmp_path / "kept"
+    export_all(sim.store, kept, keep_secrets=True)
+    assert planted[0] in (kept / "logs.jsonl").read_text()
+
+
 def test_export_command(tmp_path):
     cmd = [sys.executable, "-m", "mcp_server.cli", "export", "--scenario", "cpu_spike", "--seed", "3",
            "--out", str(tmp_path / "x")]

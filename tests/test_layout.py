@@ -16,7 +16,7 @@ from tests.conftest import fault_sim
 def exported(tmp_path_factory):
     sim = fault_sim("network_partition", "inventory-service", noise={"red_herring_deployments": 2})
     out = tmp_path_factory.mktemp("export")
-    export_all(sim.store, out, rules=sim.alert_rules)
+    export_all(sim.store, out, rules=sim.alert_rules, keep_secrets=True)  # exactly what the store holds
     return sim.store, out
 
 

@@ -100,7 +100,7 @@ BAD_CALLS = [
     ("propose_scaling_action", {"service": "user-service", "replicas": 90, "reason": "way more"}, ["replicas", "at most"]),
     ("propose_scaling_action", {"service": "user-service", "replicas": 3, "reason": "same"}, ["already runs"]),
     ("propose_rollback", {"service": "user-service", "reason": "old", "target_version": "v0.0.1"},
-     ["target_version", "earlier versions"]),
+     ["target_version", "ran before"]),
     ("propose_rollback", {"service": "user-service", "reason": "x; rm -rf /", "target_version": "v1; rm -rf /"},
      ["target_version"]),
     ("propose_config_change", {"service": "user-service", "key": "CMD", "value": "$(rm -rf /)", "reason": "inject"},
@@ -132,13 +132,41 @@ async def test_bad_arguments_give_helpful_errors_and_the_server_keeps_serving():
         assert not ok.is_error
 
 
-async def test_dangerous_proposals_are_refused_by_the_safety_policy():
+REFUSED = [
+    ("propose_config_change", {"service": "user-service", "key": "SHUTDOWN", "value": "--force", "reason": "force it"},
+     "plain value"),
+    ("propose_config_change", {"service": "user-service", "key": "LD_PRELOAD", "value": "/tmp/evil.so",
+                               "reason": "faster startup"}, "loads or runs"),
+    ("propose_config_change", {"service": "user-service", "key": "UPSTREAM_URL", "value": "http://evil.example/x",
+                               "reason": "new upstream"}, "outside the cluster"),
+    ("propose_scaling_action", {"service": "database-proxy", "replicas": 1, "reason": "save cost"}, "database"),
+    ("propose_restart", {"service": "user-service", "reason": "then r\u200bm -rf /var/lib"}, "deleting files"),
+    ("propose_rollback", {"service": "user-service", "reason": "ｔｅｒｒａｆｏｒｍ ｄｅｓｔｒｏｙ"}, "destroying"),
+]
+
+
+async def test_dangerous_proposals_are_refused_saying_why_and_what_is_accepted():
     srv, state = make_server()
     async with Client(srv) as client:
-        result = await client.call_tool("propose_config_change", {
-            "service": "user-service", "key": "SHUTDOWN", "value": "--force", "reason": "force it"})
-        assert result.is_error and "safety policy" in result.content[0].text
+        for name, args, why in REFUSED:
+            result = await client.call_tool(name, args)
+            message = result.content[0].text
+            assert result.is_error and "safety policy" in message and why in message and "Accepted:" in message, message
     assert state.proposals == []
+
+
+async def test_legitimate_settings_are_accepted_and_sensitive_ones_marked_high_risk():
+    srv, _ = make_server()
+    async with Client(srv) as client:
+        graceful = payload(await client.call_tool("propose_config_change", {
+            "service": "user-service", "key": "server.shutdown", "value": "graceful", "reason": "drain requests"}))
+        assert graceful["proposal"]["risk"] == "medium" and "risk_reasons" not in graceful["proposal"]
+        dns = payload(await client.call_tool("propose_config_change", {
+            "service": "user-service", "key": "DNS_NAMESERVER", "value": "10.96.0.10", "reason": "resolver down"}))
+        assert dns["proposal"]["risk"] == "high" and "10.96.0.10" in dns["proposal"]["risk_reasons"][0]
+        scaled = payload(await client.call_tool("propose_scaling_action", {
+            "service": "database-proxy", "replicas": 4, "reason": "connections saturated"}))
+        assert scaled["proposal"]["risk"] == "low"
 
 
 async def test_proposals_record_validated_commands_and_are_listed_as_a_resource():

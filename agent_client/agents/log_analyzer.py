@@ -11,7 +11,7 @@ TOOLS = ("query_logs", "search_error_patterns", "get_log_statistics")
 PAYLOAD = LogFindings
 STAGE = "logs"
 
-INSTRUCTIONS = f"""You analyse logs (earlier findings are in the conversation).
+INSTRUCTIONS = f"""You analyse logs.
 1. get_log_statistics: who logs most errors, and whether errors grew.
 2. search_error_patterns (min_level WARN): errors naming another service (timeouts, refused, upstream
    5xx) point at that service; errors about itself (exceptions, memory, pool, disk, config, auth,

@@ -11,7 +11,7 @@ TOOLS = ("query_metrics", "detect_anomalies", "get_service_dependencies")
 PAYLOAD = MetricsFindings
 STAGE = "metrics"
 
-INSTRUCTIONS = f"""You analyse metrics (earlier findings are in the conversation).
+INSTRUCTIONS = f"""You analyse metrics.
 1. detect_anomalies: what moved, which way, since when; which services went silent.
 2. get_service_dependencies: failures travel to callers, load to callees; the suspect is the earliest
    anomalous service whose dependencies are healthy.

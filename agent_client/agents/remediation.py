@@ -13,11 +13,11 @@ TOOLS = ("lookup_runbook", "propose_rollback", "propose_scaling_action", "propos
 PAYLOAD = RemediationFindings
 STAGE = "remediation"
 
-INSTRUCTIONS = f"""You propose remediation for the diagnosed root cause (findings are in the conversation).
+INSTRUCTIONS = f"""You propose remediation for the diagnosed root cause.
 1. lookup_runbook for the fault type: its actions are the remediation kinds that fit, best first.
 2. Propose the first of them you can that fits the root-cause service (a leak is rolled back only if a
    release of it came just before the onset; a config change reverts a changed key or raises a limit).
-   Proposals are only recorded for a human; nothing destructive.
+   A refused proposal says what would be accepted: adjust it, or try the next kind.
 No incident: propose nothing. Hand off with the proposals and rationale. {RULES}"""
 
 

@@ -13,15 +13,14 @@ TOOLS = ("correlate_signals", "query_traces", "get_recent_deployments")
 PAYLOAD = RootCauseFindings
 STAGE = "root_cause"
 
-INSTRUCTIONS = f"""You decide the root cause (earlier findings are in the conversation).
+INSTRUCTIONS = f"""You decide the root cause.
 1. correlate_signals: ranked candidates with evidence.
 2. query_traces (errors_only=true): where failing requests fail.
 3. get_recent_deployments (all services; at once with 1 and 2): a change to the top candidate just
    before its onset is strong evidence.
 Confirm the candidate with the log and metric findings and name the fault type: {", ".join(FAULT_TYPES)}
 (unknown when the evidence supports none). Top score below {INCIDENT_THRESHOLD} means no incident (service
-null, fault_type none). Hand off with service, fault type, confidence, onset, recovered_at, candidates, evidence, and a
-config change's key and old value. {RULES}"""
+null, fault_type none). Hand off the findings, with a config change's key and old value. {RULES}"""
 
 
 def make_agent(model, mcp_server, next_agent: Agent) -> Agent:

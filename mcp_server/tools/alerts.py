@@ -12,19 +12,19 @@ from telemetry.timefmt import iso
 from ..analysis.health import STATUS_ORDER, assess
 from ..state import ServerState
 from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window,
-                     WindowMinutes, check_service, paginate, text, time_window, tool, up_to, window_model)
+                     WindowMinutes, check_service, paginate, time_window, tool, untrusted, up_to, window_model)
 
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
 class AlertItem(Output):
-    name: str
+    name: untrusted(100)
     service: str
     severity: str
     state: Literal["firing", "resolved"]
     starts_at: str
     ends_at: str | None = None
-    summary: str
+    summary: untrusted(160)
 
 
 class AlertsResult(Output):
@@ -86,7 +86,7 @@ def tools(state: ServerState) -> list[Tool]:
             by_service=dict(sorted(by_service.items(), key=lambda kv: (-kv[1], kv[0]))),
             alerts=[AlertItem(name=a.name, service=a.service, severity=a.severity,
                               state="firing" if a.ends_at is None else "resolved", starts_at=iso(a.starts_at),
-                              ends_at=iso(a.ends_at) if a.ends_at else None, summary=text(a.summary, 160))
+                              ends_at=iso(a.ends_at) if a.ends_at else None, summary=a.summary)
                     for a in page],
             page=meta,
             hint=None if alerts else "No alerts match. Try include_resolved=true, a longer window_minutes, "

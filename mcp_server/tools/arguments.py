@@ -10,15 +10,23 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from guardrails.untrusted_text import clean
+
 MAX_ERRORS = 5
 ECHO_CHARS = 40
 
 
 def brief(value: Any) -> str:
-    """A caller's value as an error may echo it: short, on one line."""
-    shown = repr(value)
-    if len(shown) > ECHO_CHARS:
-        shown = shown[:ECHO_CHARS] + f"... ({len(shown):,} characters)"
+    """A caller's value as an error may echo it: short, on one line, without invisible
+    characters or credentials."""
+    if isinstance(value, str):
+        shown = repr(clean(value[: ECHO_CHARS * 2]))
+        size = len(value) + 2
+    else:
+        shown = repr(value)
+        size = len(shown)
+    if len(shown) > ECHO_CHARS or size > len(shown):
+        shown = shown[:ECHO_CHARS] + f"... ({size:,} characters)"
     return shown
 
 

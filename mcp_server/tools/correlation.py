@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
@@ -11,8 +9,8 @@ from knowledge import INCIDENT_THRESHOLD
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, text, time_window,
-                     tool, up_to, window_model)
+from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, Window, WindowMinutes, time_window,
+                     tool, untrusted, up_to, window_model)
 
 
 class CandidateItem(Output):
@@ -20,9 +18,9 @@ class CandidateItem(Output):
     score: float = Field(description="0-1, relative strength of the evidence")
     onset: str | None = None
     signals: list[str] = Field(description="machine-readable evidence flags")
-    evidence: list[str]
+    evidence: list[untrusted(200)]
     explained_by: str | None = Field(None, description="a failing dependency that may explain this one")
-    recovered_at: str | None = Field(None, description="when its failure was over, if it has recovered")
+    recovered_at: str | None = Field(None, description="when its failure ended, if it did")
 
 
 class CorrelationResult(Output):
@@ -55,7 +53,7 @@ def tools(state: ServerState) -> list[Tool]:
         return CorrelationResult(
             window=window_model(start, end), assessment=assessment,
             candidates=[CandidateItem(service=c.service, score=c.score, onset=iso(c.onset) if c.onset else None,
-                                      signals=c.signals, evidence=[text(e, 200) for e in c.evidence[:6]],
+                                      signals=c.signals, evidence=c.evidence[:6],
                                       explained_by=c.explained_by,
                                       recovered_at=iso(c.ended) if c.ended else None) for c in candidates],
             absent=inv.absent_signals or None)

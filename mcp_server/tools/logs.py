@@ -14,7 +14,7 @@ from telemetry.timefmt import iso
 
 from ..state import ServerState
 from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window,
-                     WindowMinutes, check_service, paginate, text, time_window, tool, up_to, window_model)
+                     WindowMinutes, check_service, paginate, time_window, tool, untrusted, up_to, window_model)
 
 Level = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
@@ -23,7 +23,7 @@ class LogLine(Output):
     time: str
     service: str
     level: str
-    message: str
+    message: untrusted(200)
     instance: str
     trace_id: str | None = None
 
@@ -36,7 +36,7 @@ class LogsResult(Output):
 
 
 class PatternItem(Output):
-    template: str = Field(description="message with variable parts masked as <num>, <ip>, <hex>, ...")
+    template: untrusted(140) = Field(description="message with variable parts masked as <num>, <ip>, <hex>, ...")
     category: str
     about: Literal["itself", "dependency", "unclear"] = Field(
         description="whom the lines complain about: the logging service itself or another service")
@@ -45,7 +45,7 @@ class PatternItem(Output):
     last_seen: str
     services: dict[str, int]
     mentions: list[str] | None = Field(None, description="other services named in these lines")
-    example: str | None = Field(None, description="one real line, when it differs from the template")
+    example: untrusted(120) | None = Field(None, description="one real line, when it differs from the template")
     example_trace_id: str | None = None
 
 
@@ -101,7 +101,7 @@ def tools(state: ServerState) -> list[Tool]:
         page, meta = paginate(matched, limit, cursor)
         return LogsResult(
             window=window_model(start, end),
-            logs=[LogLine(time=iso(r.time), service=r.service, level=r.level, message=text(r.message, 200),
+            logs=[LogLine(time=iso(r.time), service=r.service, level=r.level, message=r.message,
                           instance=r.instance, trace_id=r.trace_id) for r in page],
             page=meta,
             hint=None if matched else "No matching lines. Try min_level='INFO', drop `contains`, or widen "
@@ -130,11 +130,11 @@ def tools(state: ServerState) -> list[Tool]:
         return PatternsResult(
             window=window_model(start, end), lines_scanned=scanned,
             patterns=[PatternItem(
-                template=text(p.template, 140), category=p.category, about=p.about, count=p.count,
+                template=p.template, category=p.category, about=p.about, count=p.count,
                 first_seen=iso(p.first_seen), last_seen=iso(p.last_seen),
                 services=dict(sorted(p.services.items(), key=lambda kv: -kv[1])[:4]),
                 mentions=sorted(p.mentions)[:5] or None,
-                example=text(p.example, 120) if p.example != p.template else None,
+                example=p.example if p.example != p.template else None,
                 example_trace_id=p.example_trace_id) for p in page],
             page=meta,
             hint=None if patterns else "No problem lines in this window. Try min_level='WARN' or a longer "

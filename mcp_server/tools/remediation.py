@@ -15,16 +15,15 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from guardrails import check_proposal
+from guardrails.remediation_safety import MAX_REPLICAS, ServiceFacts, check_proposal
+from guardrails.untrusted_text import sanitize
 from knowledge import REMEDIATION_KINDS
-from guardrails.remediation_safety import MAX_REPLICAS
 
 from .. import runbooks
 from ..state import Proposal, ServerState
-from .common import PROPOSAL, READ_ONLY, Output, Service, brief, check_service, text, tool, up_to
+from .common import PROPOSAL, READ_ONLY, Output, Service, brief, check_service, tool, untrusted
 
 NAMESPACE = "prod"
-_VERSION = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:[-+][A-Za-z0-9.]+)?$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.:/@%+=,\-]{0,256}$")
 
@@ -58,9 +57,10 @@ class ProposalItem(Output):
     service: str
     details: dict[str, str | int | None]
     risk: Literal["low", "medium", "high"]
+    risk_reasons: list[str] | None = Field(None, description="why it is high risk")
     requires_approval: bool
     command: str = Field(description="what an operator would run after approval; not executed")
-    reason: str
+    reason: untrusted(500)
     status: str
 
 
@@ -101,31 +101,17 @@ def tools(state: ServerState) -> list[Tool]:
         """Propose a rollback to a version the service really ran."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
-        history = sorted((d for d in backend.deployments(0.0, backend.time_range()[1] + 1)
-                          if d.service == service and d.change_type == "deployment"), key=lambda d: d.time)
-        if not history:
+        facts, current = service_facts(backend, service)
+        if current is None:
             raise ToolError(f"service: {service} has no deployment history; there is nothing to roll back to")
-        current = history[-1].version
-        earlier = [v for v in dict.fromkeys(d.version for d in reversed(history)) if v != current]
-        earlier += [d.previous_version for d in history if d.previous_version and d.previous_version not in earlier
-                    and d.previous_version != current]
         if target_version is None:
-            target_version = history[-1].previous_version or (earlier[0] if earlier else None)
-            if target_version is None:
+            if not facts.versions_before:
                 raise ToolError(f"service: {service} has only ever run {current}; no earlier version exists")
-        if not _VERSION.match(target_version):
-            raise ToolError(f"target_version: {brief(target_version)} is not a version like v1.2.3")
-        if target_version == current:
-            raise ToolError(f"target_version: {target_version} is the version running now; earlier versions: "
-                            + ", ".join(earlier))
-        if target_version not in earlier:
-            raise ToolError(f"target_version: {target_version} was never deployed to {service}; earlier versions: "
-                            + ", ".join(earlier))
+            target_version = facts.versions_before[0]
         command = (f"kubectl -n {NAMESPACE} set image deployment/{service} "
                    f"{service}=registry.internal/{service}:{target_version}")
-        risk = "low" if target_version == history[-1].previous_version else "medium"
         return _record(state, "rollback", service, {"from_version": current, "to_version": target_version},
-                       risk, command, reason)
+                       command, reason, facts)
 
     @tool(title="Propose scaling", annotations=PROPOSAL)
     def propose_scaling_action(
@@ -136,16 +122,10 @@ def tools(state: ServerState) -> list[Tool]:
         """Propose a replica count, for saturation or a surge."""
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
-        current = next(s.replicas for s in backend.services() if s.name == service)
-        ceiling = min(MAX_REPLICAS, max(10, current * 5))
-        if replicas == current:
-            raise ToolError(f"replicas: {service} already runs {current} replicas")
-        if replicas > ceiling:
-            raise ToolError(f"replicas: {replicas} is more than 5x the current {current}; at most {ceiling}")
+        facts, _ = service_facts(backend, service)
         command = f"kubectl -n {NAMESPACE} scale deployment/{service} --replicas={replicas}"
-        risk = "low" if replicas > current else "medium"
-        return _record(state, "scale", service, {"from_replicas": current, "to_replicas": replicas, "replicas": replicas},
-                       risk, command, reason)
+        return _record(state, "scale", service, {"from_replicas": facts.replicas, "to_replicas": replicas,
+                                                 "replicas": replicas}, command, reason, facts)
 
     @tool(title="Propose a configuration change", annotations=PROPOSAL)
     def propose_config_change(
@@ -162,14 +142,15 @@ def tools(state: ServerState) -> list[Tool]:
         if not _VALUE.match(value):
             raise ToolError("value: only letters, digits and _ . : / @ % + = , - are allowed (no spaces, quotes "
                             "or shell syntax)")
+        facts, _ = service_facts(backend, service)
+        details: dict = {"key": key, "value": value}
         last = [d for d in backend.deployments(0.0, backend.time_range()[1] + 1)
                 if d.service == service and d.change_type == "config" and d.config_key == key]
-        details: dict = {"key": key, "value": value}
         if last:
             details["previous_value"] = last[-1].config_old
             details["current_value"] = last[-1].config_new
         command = f"kubectl -n {NAMESPACE} set env deployment/{service} {shlex.quote(f'{key}={value}')}"
-        return _record(state, "config_change", service, details, "medium", command, reason)
+        return _record(state, "config_change", service, details, command, reason, facts)
 
     @tool(title="Propose a rolling restart", annotations=PROPOSAL)
     def propose_restart(service: Service, reason: Reason) -> ProposalResult:
@@ -178,7 +159,7 @@ def tools(state: ServerState) -> list[Tool]:
         backend = state.telemetry()
         service = check_service(backend, service, required=True)
         command = f"kubectl -n {NAMESPACE} rollout restart deployment/{service}"
-        return _record(state, "restart", service, {}, "medium", command, reason)
+        return _record(state, "restart", service, {}, command, reason, service_facts(backend, service)[0])
 
     @tool(title="List remediation proposals", annotations=READ_ONLY)
     def list_proposals() -> ProposalsResult:
@@ -209,13 +190,33 @@ def tools(state: ServerState) -> list[Tool]:
             list_proposals, withdraw_proposal]
 
 
-def _record(state: ServerState, kind: str, service: str, details: dict, risk: str, command: str,
-            reason: str) -> ProposalResult:
-    """Record a proposal in the caller's session, once: the same change proposed again for the
-    same incident returns the proposal already recorded."""
-    verdict = check_proposal(kind, service, details, command)
+def service_facts(backend, service: str) -> tuple[ServiceFacts, str | None]:
+    """What the policy needs to know of a service (its kind, replicas, the versions it ran
+    before the current one, newest first, and the values each setting had), and its current
+    version (None without a deployment history)."""
+    info = next(s for s in backend.services() if s.name == service)
+    changes = sorted((d for d in backend.deployments(0.0, backend.time_range()[1] + 1) if d.service == service),
+                     key=lambda d: d.time)
+    deployed = [d for d in changes if d.change_type == "deployment"]
+    current = deployed[-1].version if deployed else None
+    before = [deployed[-1].previous_version] if deployed else []
+    before += [d.version for d in reversed(deployed)] + [d.previous_version for d in deployed]
+    settings: dict[str, tuple[str, ...]] = {}
+    for d in changes:
+        if d.change_type == "config" and d.config_key:
+            seen = (*settings.get(d.config_key, ()), d.config_old, d.config_new)
+            settings[d.config_key] = tuple(dict.fromkeys(v for v in seen if v is not None))
+    versions = tuple(v for v in dict.fromkeys(before) if v and v != current)
+    return ServiceFacts(kind=info.kind, replicas=info.replicas, versions_before=versions, settings=settings), current
+
+
+def _record(state: ServerState, kind: str, service: str, details: dict, command: str, reason: str,
+            facts: ServiceFacts) -> ProposalResult:
+    """Check a proposal against the safety policy and record it in the caller's session, once:
+    the same change proposed again for the same incident returns the proposal already recorded."""
+    verdict = check_proposal(kind, service, details, command=command, reason=reason, facts=facts)
     if not verdict.allowed:
-        raise ToolError(f"refused by the remediation safety policy: {verdict.message()}")
+        raise ToolError(f"refused by the remediation safety policy (nothing was recorded): {verdict.message()}")
     session, incident = state.session(), state.incident
     with session.lock:
         same = next((p for p in session.proposals if p.status == "proposed" and p.incident == incident
@@ -225,7 +226,8 @@ def _record(state: ServerState, kind: str, service: str, details: dict, risk: st
         if sum(p.status == "proposed" for p in session.proposals) >= MAX_PROPOSALS:
             raise ToolError(f"this session already holds {MAX_PROPOSALS} open proposals; withdraw_proposal some")
         proposal = Proposal(id=f"prop-{uuid.uuid4().hex[:8]}", kind=kind, service=service, details=details,
-                            risk=risk, requires_approval=True, command=command, reason=text(reason, 500),
+                            risk=verdict.risk, risk_reasons=list(verdict.risk_reasons), requires_approval=True,
+                            command=command, reason=sanitize(reason, 500),
                             created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), incident=incident)
         session.proposals.append(proposal)
     return ProposalResult(proposal=_item(proposal))
@@ -234,4 +236,5 @@ def _record(state: ServerState, kind: str, service: str, details: dict, risk: st
 def _item(p: Proposal) -> ProposalItem:
     status = "proposed (not executed)" if p.status == "proposed" else p.status
     return ProposalItem(id=p.id, kind=p.kind, service=p.service, details=p.details, risk=p.risk,
-                        requires_approval=p.requires_approval, command=p.command, reason=p.reason, status=status)
+                        risk_reasons=p.risk_reasons or None, requires_approval=p.requires_approval, command=p.command,
+                        reason=p.reason, status=status)

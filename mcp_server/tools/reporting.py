@@ -7,14 +7,15 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 
+from guardrails.untrusted_text import clean
 from knowledge import INCIDENT_THRESHOLD
 from telemetry.timefmt import iso
 
 from ..analysis import correlation
 from ..analysis import timeline as tl
 from ..state import ServerState
-from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, ServiceFilter, Window, WindowMinutes, text,
-                     time_window, tool, up_to, window_model)
+from .common import (HARD_MAX_CHARS, DEFAULT_WINDOW_MINUTES, READ_ONLY, EndTime, Output, ServiceFilter, Window,
+                     WindowMinutes, time_window, tool, untrusted, up_to, window_model)
 
 FIRST_ALERTS_PER_SERVICE = 2
 
@@ -23,7 +24,7 @@ class TimelineEvent(Output):
     time: str
     kind: str
     service: str | None = None
-    event: str
+    event: untrusted(200)
 
 
 class TimelineResult(Output):
@@ -34,7 +35,8 @@ class TimelineResult(Output):
 
 
 class ReportResult(Output):
-    markdown: str = Field(description="the report; its timeline and remediation sections list the details")
+    markdown: untrusted(HARD_MAX_CHARS, one_line=False) = Field(
+        description="the report; its timeline and remediation sections list the details")
     affected_services: list[str]
     remediation: list[str]
 
@@ -47,13 +49,13 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
         what = {"deployment": f"deployed {d.version} (was {d.previous_version})",
                 "config": f"config change {d.config_key}: {d.config_old!r} -> {d.config_new!r}",
                 "rollback": f"rolled back to {d.version}"}.get(d.change_type, f"{d.change_type} ({d.version})")
-        events.append(tl.Event(d.time, "change", d.service, text(f"{d.service}: {what} by {d.author}", 200), 1))
+        events.append(tl.Event(d.time, "change", d.service, clean(f"{d.service}: {what} by {d.author}", 200), 1))
     firsts: dict[str, int] = {}
     for a in sorted(backend.alerts(start, end), key=lambda a: a.starts_at):
         n = firsts.get(a.service, 0)
         if n < FIRST_ALERTS_PER_SERVICE:
             events.append(tl.Event(a.starts_at, "alert", a.service, f"{a.severity} alert {a.name}: "
-                                   + text(a.summary, 140), 2 + n))
+                                   + clean(a.summary, 140), 2 + n))
             firsts[a.service] = n + 1
         if a.ends_at is not None and a.ends_at <= end:
             events.append(tl.Event(a.ends_at, "recovery", a.service, f"alert {a.name} resolved", 6))
@@ -71,7 +73,7 @@ def collect_events(state: ServerState, start: float, end: float) -> list[tl.Even
         ev = inv.log_evidence.get(name)
         own = [p for p in (ev.new_patterns if ev else []) if p[1] in correlation.OWN_LOG_CATEGORIES]
         for template, category, first, count in own[:3]:
-            events.append(tl.Event(first, "log", name, text(f"new {category} errors in {name} ({count}x): {template}",
+            events.append(tl.Event(first, "log", name, clean(f"new {category} errors in {name} ({count}x): {template}",
                                                             200), 3))
     for p in state.proposals:
         if p.incident == state.incident:
@@ -115,11 +117,11 @@ def tools(state: ServerState) -> list[Tool]:
                            if any(a.score >= 0.3 and a.direction != "down" for a in an)})
         proposals = [p for p in state.proposals if p.incident == state.incident]
         remediation = [f"{p.kind} {p.service} (risk {p.risk}, needs approval): {p.command}" for p in proposals]
-        lines = [f"# {text(title, 200)}", "", f"**Severity:** {severity}  ", f"**Status:** {text(status, 40)}  ",
-                 f"**Window:** {iso(start)} to {iso(end)}", "", "## Summary", text(summary, 2000), ""]
+        lines = [f"# {clean(title, 200)}", "", f"**Severity:** {severity}  ", f"**Status:** {clean(status, 40)}  ",
+                 f"**Window:** {iso(start)} to {iso(end)}", "", "## Summary", clean(summary, 2000), ""]
         if root_cause_service or root_cause:
             lines += ["## Root cause", f"**Service:** {root_cause_service or 'unknown'}  "
-                      + (f"**Fault:** {fault_type}" if fault_type else ""), text(root_cause or "", 2000), ""]
+                      + (f"**Fault:** {fault_type}" if fault_type else ""), clean(root_cause or "", 2000), ""]
         lines += ["## Affected services", ", ".join(affected) or "none detected", "", "## Timeline"]
         lines += [f"- {iso(e.time)} [{e.kind}] {e.text}" for e in kept] or ["- no events"]
         lines += ["", "## Remediation (proposed, not executed)"]

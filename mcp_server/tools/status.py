@@ -7,7 +7,7 @@ from mcp.server.mcpserver.tools import Tool
 from telemetry.timefmt import iso
 
 from ..state import ServerState
-from .common import READ_ONLY, Output, tool
+from .common import READ_ONLY, Output, tool, untrusted
 
 
 class StatusResult(Output):
@@ -18,7 +18,7 @@ class StatusResult(Output):
     end: str | None = None
     counts: dict[str, int]
     metrics: list[str]
-    detail: str = ""
+    detail: untrusted(300) = ""
 
 
 def status_of(state: ServerState) -> StatusResult:

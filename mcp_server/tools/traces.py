@@ -13,7 +13,8 @@ from telemetry.timefmt import iso
 from ..analysis.traces import summarize
 from ..state import ServerState
 from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, ServiceFilter, Window,
-                     WindowMinutes, adjusted, check_service, paginate, text, time_window, tool, up_to, window_model)
+                     WindowMinutes, adjusted, check_service, paginate, time_window, tool, untrusted, up_to,
+                     window_model)
 
 MAX_SPANS_PER_TRACE = 40
 MAX_TRACES_WITH_SPANS = 5
@@ -23,7 +24,7 @@ class OriginItem(Output):
     service: str
     failing_traces: int
     unanswered_calls: int = Field(description="of those, calls to it (or from it) that nobody answered")
-    example: str
+    example: untrusted(160)
 
 
 class ServiceTraceStats(Output):
@@ -38,23 +39,23 @@ class SpanItem(Output):
     span_id: str
     parent_id: str | None = None
     service: str
-    operation: str
+    operation: untrusted(120)
     kind: str
     start: str
     duration_ms: float
     error: bool
-    status: str | None = None
+    status: untrusted(160) | None = None
     peer_service: str | None = None
 
 
 class TraceItem(Output):
     trace_id: str
-    root: str
+    root: untrusted(140)
     start: str
     duration_ms: float
     error: bool
     error_origin: str | None = None
-    error_message: str | None = None
+    error_message: untrusted(160) | None = None
     critical_path: list[str]
     slowest_service: str | None = None
     span_count: int
@@ -126,7 +127,7 @@ def tools(state: ServerState) -> list[Tool]:
         return TracesResult(
             window=window_model(start, end), traces_total=len(summaries), traces_failing=failing,
             error_origins=[OriginItem(service=v.service, failing_traces=v.traces,
-                                      unanswered_calls=v.via_unanswered_calls, example=text(v.example_message, 160))
+                                      unanswered_calls=v.via_unanswered_calls, example=v.example_message)
                            for v in verdicts[:3]],
             services=service_stats[:4],
             traces=[_trace_item(s, traces[s.trace_id] if include_spans else None) for s in page],
@@ -139,12 +140,12 @@ def tools(state: ServerState) -> list[Tool]:
 def _trace_item(s, spans) -> TraceItem:
     item = TraceItem(trace_id=s.trace_id, root=f"{s.root_service} {s.root_operation}", start=iso(s.start),
                      duration_ms=round(s.duration_ms, 1), error=s.error, error_origin=s.error_origin,
-                     error_message=text(s.error_message, 160) if s.error_message else None,
+                     error_message=s.error_message or None,
                      critical_path=s.critical_path, slowest_service=s.slowest_service, span_count=s.span_count)
     if spans is not None:
         ordered = sorted(spans, key=lambda x: x.start)[:MAX_SPANS_PER_TRACE]
         item.spans = [SpanItem(span_id=x.span_id, parent_id=x.parent_id, service=x.service, operation=x.operation,
                                kind=x.kind, start=iso(x.start), duration_ms=round(x.duration_ms, 2), error=x.error,
-                               status=text(x.status_message, 160) if x.status_message else None,
+                               status=x.status_message or None,
                                peer_service=x.peer_service) for x in ordered]
     return item

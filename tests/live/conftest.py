@@ -37,8 +37,9 @@ class Scenario:
 
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory) -> Scenario:
-    """The preset, ending a minute ago, exported with `aiops-mcp export` and simulated again
-    in this process for the answers the live backends must match."""
+    """The preset, ending a minute ago, exported with `aiops-mcp export` (credentials kept, so
+    that the records match exactly) and simulated again in this process for the answers the live
+    backends must match."""
     from mcp_server.cli import main
 
     end = math.floor(time.time() / 60) * 60 - 60
@@ -47,7 +48,7 @@ def scenario(tmp_path_factory) -> Scenario:
     spec_file = root / "spec.json"
     spec_file.write_text(spec.model_dump_json())
     out = root / "export"
-    assert main(["export", "--scenario-file", str(spec_file), "--out", str(out)]) == 0
+    assert main(["export", "--scenario-file", str(spec_file), "--out", str(out), "--keep-secrets"]) == 0
     store = simulate(spec).store
     start, stop = store.time_range()
     return Scenario(store, out, start, stop)
