@@ -236,3 +236,20 @@ async def test_windows_reaching_before_the_data_share_one_analysis():
         before = await client.call_tool("correlate_signals", {"window_minutes": 600})
         exact = await client.call_tool("correlate_signals", {"window_minutes": round((last - first) / 60)})
         assert json.loads(before.content[0].text)["candidates"] == json.loads(exact.content[0].text)["candidates"]
+
+
+async def test_open_proposals_are_capped_per_incident(monkeypatch):
+    from mcp_server.tools import remediation
+
+    monkeypatch.setattr(remediation, "MAX_PROPOSALS", 2)
+    srv, state = make_server("memory_leak")
+    async with Client(srv) as client:
+        async def restart(service):
+            return await client.call_tool("propose_restart", {"service": service, "reason": "memory keeps growing"})
+
+        assert not (await restart("order-service")).is_error and not (await restart("user-service")).is_error
+        capped = await restart("payment-service")
+        assert capped.is_error and "2 open proposals for this incident" in capped.content[0].text
+        await client.call_tool("load_scenario", {"preset": "cpu_spike"})
+        assert not (await restart("payment-service")).is_error  # a new incident has room again
+    assert len(state.proposals) == 3

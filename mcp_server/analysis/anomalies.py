@@ -29,6 +29,7 @@ RESTARTS_ONGOING = 3  # restarts that, still coming, make a crash loop
 ONE_RESTART = 0.2  # the evidence of a single restart: something happened once
 # How far (in noise floors) a single last sample must be from everything before it to count.
 LAST_SAMPLE_CLEARANCE = 3.0
+SETTLED_EPISODE_SECONDS = 180.0  # longer than the `for:` of a typical alerting rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,9 @@ def detect(metric: str, values: list[float], start: float, step: float,
         return None  # most series: the full range already says so, no sort needed
     ordered = sorted(series)
     lo, hi = ordered[len(ordered) // 50], ordered[-1 - len(ordered) // 50]
+    # Trimming drops lone spikes, but not where the series is now: a young episode counts.
+    now = _median(sorted(series[-3:]))
+    lo, hi = min(lo, now), max(hi, now)
     # Relative to the quieter end of the range: the median may itself sit in the anomaly.
     spread_floor = max(kind.abs_floor, min(abs(lo), abs(hi)) * kind.rel_floor)
     breaching = can_breach and hi > sli
@@ -309,8 +313,12 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
         return None
     back = _back_in_band(series, onset, center + sign * Z_THRESHOLD * scale, sign)
     after = series[onset:back]
-    # The latest few samples; in a short window, never reaching back before the onset.
-    tail = series[-max(3, len(series) // 20):]
+    # The latest few samples. An episode that has lasted a while is judged by the last quarter of
+    # it (a ramp by where it has got to); a younger one still has to outlast samples from before it.
+    n, latest = len(series), max(3, len(series) // 20)
+    if (n - onset) * step >= SETTLED_EPISODE_SECONDS:
+        latest = max(3, min(latest, (n - onset) // 4))
+    tail = series[-latest:]
     if len(series) < SHORT_SERIES:
         tail = series[max(onset, len(series) - 3):]
     current = _median(sorted(tail))

@@ -47,12 +47,14 @@ PROPAGATING_FAMILIES = frozenset({"errors", "latency"})
 AT_LIMIT = 0.9  # the strength of evidence of a resource at its limit (metric_kinds.SLI_BREACH)
 AT_LIMIT_SECONDS = 60.0  # how long beyond its bound a series must have been to have reached it
 EXHAUSTION_HORIZON = 1.0  # hours: a resource that runs out sooner is failing now
+EXTRAPOLATION = 3.0  # how many times its own age a filling pace is trusted ahead
 # A failure nobody noticed (no alert, no hurt caller, no failing request, no errors of its own,
 # no resource at its limit) keeps this share of its score: metrics move for many reasons.
 UNNOTICED = 0.55
 SUSTAINED_ALERT = 5 * 60.0  # a resolved critical alert that lasted this long was an incident
 NEAR_MISS_SECONDS = 600.0  # an episode that stopped this close to exhausting a resource reached it
 SETTLING_SECONDS = 300.0  # a rise in traffic younger than this may still turn out a blip
+ROLLOUT_SECONDS = 600.0  # a rolling update takes pods out of service for a few minutes by design
 # An episode that is over counts by how long it lasted: a blip of a couple of minutes weighs a
 # third, one of ten minutes or more is a failure that happened, even if it has recovered.
 BLIP_MINUTES, EPISODE_MINUTES, BLIP_WEIGHT = 4.0, 10.0, 0.35
@@ -160,6 +162,7 @@ def rank_candidates(
                                       if verdict.via_unanswered_calls else "")
                                    + f": {verdict.example_message[:120]}")
                 st.own_specific = max(st.own_specific, min(1.0, share * 1.2))
+        _rollout_under_way(st, changes, end)
         _change_evidence(st, changes)
     _reachability_from_logs(states, logs)
     _load_origins(states, callers)
@@ -396,11 +399,14 @@ def _lasted(a: Anomaly, end: float) -> float:
 def _urgency(a: Anomaly, end: float) -> float:
     """How soon a filling resource (a percentage of its limit) runs out at the pace it has kept
     since its onset: full within the horizon weighs fully, days away hardly at all."""
-    pace = (a.current - a.baseline) / max(end - a.onset, 60.0)  # points a second
+    age = max(end - a.onset, 60.0)
+    pace = (a.current - a.baseline) / age  # points a second
     if pace <= 0:
         return 1.0
     hours_left = (100.0 - a.current) / pace / 3600.0
-    return 1.0 if hours_left <= EXHAUSTION_HORIZON else max(0.2, EXHAUSTION_HORIZON / hours_left)
+    # A pace kept for minutes says little about the next hour: extrapolate a few times its age.
+    horizon = min(EXHAUSTION_HORIZON, EXTRAPOLATION * age / 3600.0)
+    return 1.0 if hours_left <= horizon else max(0.2, horizon / hours_left)
 
 
 def _combined(strengths) -> float:
@@ -527,7 +533,27 @@ def _callers_of(name: str, states: dict[str, _State]) -> list[str]:
     return [n for n, st in states.items() if name in st.info.depends_on]
 
 
+def _rollout_under_way(st: _State, changes: Sequence[Deployment], end: float) -> None:
+    """Fewer ready replicas from the moment a deployment began, with nothing else wrong, is the
+    rollout replacing pods one by one: while it is young, no failure (and no reason to roll back)."""
+    moved = {a.metric for a in st.anomalies if a.persistent and kind_of(a.metric).family in FAILURE_FAMILIES
+             and a.metric not in SECONDARY_METRICS}
+    if not st.ongoing or st.families != {"availability"} or moved != {"replicas_ready"} or st.own_specific > 0.8:
+        return
+    for c in changes:
+        if (c.service == st.info.name and c.change_type == "deployment" and -60.0 <= st.onset - c.time <= 120.0
+                and end - c.time <= ROLLOUT_SECONDS):
+            st.failure = st.own_failure = st.own_specific = 0.0
+            st.families = set()
+            st.evidence = [f"rollout of {c.version} under way since {iso(c.time)}: ready replicas dip as pods "
+                           "are replaced, nothing else is wrong"]
+            st.signals.append("rollout_in_progress")
+            return
+
+
 def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
+    if st.failure <= 0 and st.anomalies:
+        return  # a rollout under way
     if st.onset is None or (st.anomalies and not st.ongoing and st.failure < 0.3):
         return  # a blip that is already over is not explained by a change
     for c in changes:

@@ -28,7 +28,7 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.:/@%+=,\-]{0,256}$")
 
 Reason = Annotated[str, Field(min_length=3, max_length=500, description="why, for the approver")]
-MAX_PROPOSALS = 100  # per session: a host looping on proposals meets a limit, not a growing resource
+MAX_PROPOSALS = 100  # open, per session and incident: a host looping on proposals meets a limit
 # Withdrawing changes only this server's record, the same way however often it is done.
 WITHDRAW = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
                            open_world_hint=False)
@@ -223,8 +223,9 @@ def _record(state: ServerState, kind: str, service: str, details: dict, command:
                      and (p.kind, p.service, p.details) == (kind, service, details)), None)
         if same is not None:
             return ProposalResult(proposal=_item(same), note="Already recorded for approval. Nothing was executed.")
-        if sum(p.status == "proposed" for p in session.proposals) >= MAX_PROPOSALS:
-            raise ToolError(f"this session already holds {MAX_PROPOSALS} open proposals; withdraw_proposal some")
+        if sum(p.status == "proposed" and p.incident == incident for p in session.proposals) >= MAX_PROPOSALS:
+            raise ToolError(f"this session already holds {MAX_PROPOSALS} open proposals for this incident; "
+                            "withdraw_proposal some")
         proposal = Proposal(id=f"prop-{uuid.uuid4().hex[:8]}", kind=kind, service=service, details=details,
                             risk=verdict.risk, risk_reasons=list(verdict.risk_reasons), requires_approval=True,
                             command=command, reason=sanitize(reason, 500),

@@ -1,0 +1,76 @@
+"""The analysis of incidents that do not give themselves away: episodes that ended, young ones,
+resources filling up, restarts, and a rollout that is only replacing pods. Hand-made series."""
+
+import pytest
+
+from mcp_server.analysis.anomalies import detect
+from mcp_server.analysis.correlation import rank_candidates
+from telemetry.records import Alert, Deployment, ServiceInfo
+from tests.test_analysis import CHAIN, END, STEP, T0, noisy
+
+
+def test_an_episode_that_came_back_down_is_reported_with_when_it_ended():
+    values = noisy(0.01, 80, rel=0.2) + noisy(0.35, 60, rel=0.05, seed=2) + noisy(0.01, 100, rel=0.2, seed=3)
+    a = detect("error_rate", values, T0, STEP)
+    assert a is not None and not a.persistent
+    assert abs(a.onset - (T0 + 80 * STEP)) <= 3 * STEP and abs(a.ended - (T0 + 140 * STEP)) <= 4 * STEP
+    ranked = rank_candidates(CHAIN, {"db": [a]}, {}, [], [], [], END)
+    assert ranked[0].service == "db" and ranked[0].ended == a.ended
+
+
+def test_an_episode_under_way_when_the_window_began_is_still_seen():
+    values = noisy(0.4, 30, rel=0.05) + noisy(0.01, 210, rel=0.2, seed=4)
+    a = detect("error_rate", values, T0, STEP)
+    assert a is not None and not a.persistent and a.ended is not None and a.ended <= T0 + 32 * STEP
+
+
+def test_a_young_ramp_is_judged_by_where_it_has_got_to():
+    ramp = [43.0 + 0.7 * i for i in range(16)]  # four minutes of a leak at the end of an hour
+    a = detect("memory_percent", noisy(43.0, 224, rel=0.01) + ramp, T0, STEP)
+    assert a is not None and a.persistent and a.current > 52.0
+    blip = noisy(43.0, 236, rel=0.01) + [50.0, 52.0, 54.0, 55.0]  # one minute: it must outlast the past
+    young = detect("memory_percent", blip, T0, STEP)
+    assert young is None or young.current < 50.0
+
+
+def test_a_filling_resource_counts_by_when_it_runs_out_at_a_pace_it_has_kept():
+    # Ten minutes from 50% to 80% (full in about seven more) is failing now; four minutes from
+    # 50% to 60% says less about the next quarter of an hour.
+    old = detect("disk_usage_percent", noisy(50.0, 200, rel=0.005) + [50.0 + 0.75 * i for i in range(1, 41)], T0, STEP)
+    young = detect("disk_usage_percent", noisy(50.0, 224, rel=0.005) + [50.0 + 0.6 * i for i in range(1, 17)], T0,
+                   STEP)
+    assert old is not None and young is not None
+    [filling] = rank_candidates(CHAIN, {"db": [old]}, {}, [], [], [], END, limit=1)
+    [starting] = rank_candidates(CHAIN, {"db": [young]}, {}, [], [], [], END, limit=1)
+    assert filling.score > 1.3 * starting.score
+
+
+def test_one_restart_is_an_event_and_restarts_that_keep_coming_a_crash_loop():
+    once = [0.0] * 120 + [1.0] * 120
+    loop = [float(i // 20) for i in range(240)]  # one every five minutes, still coming
+    single, repeated = detect("restarts_total", once, T0, STEP), detect("restarts_total", loop, T0, STEP)
+    assert single is not None and repeated is not None
+    assert repeated.persistent and not single.persistent and repeated.score > 2 * single.score
+
+
+def test_a_rollout_replacing_pods_is_no_failure_and_no_reason_to_roll_back():
+    dip = detect("replicas_ready", [3.0] * 232 + [2.0] * 8, T0, STEP)  # two minutes, from the deploy on
+    deploy = Deployment("d1", "db", T0 + 232 * STEP, "deployment", "v2", "v1", "a.b", "")
+    ranked = rank_candidates(CHAIN, {"db": [dip]}, {}, [], [deploy], [], END)
+    assert not ranked or ranked[0].score < 0.1
+    # The same dip with errors beside it is a bad release.
+    errors = detect("error_rate", noisy(0.01, 232, rel=0.2) + noisy(0.3, 8, rel=0.05, seed=5), T0, STEP)
+    ranked = rank_candidates(CHAIN, {"db": [dip, errors]}, {}, [], [deploy], [], END)
+    assert ranked[0].service == "db" and "deploy_before_onset" in ranked[0].signals
+
+
+@pytest.mark.parametrize("ends_after_minutes", [2, 15])
+def test_a_resolved_critical_alert_keeps_an_unnoticed_episode_in_view_only_if_it_lasted(ends_after_minutes):
+    values = noisy(40.0, 80, rel=0.05) + noisy(400.0, 20, rel=0.05, seed=2) + noisy(40.0, 140, rel=0.05, seed=3)
+    a = detect("latency_p50_ms", values, T0, STEP)
+    alert = Alert("HighLatency", "db", "critical", T0 + 80 * STEP, T0 + 80 * STEP + ends_after_minutes * 60,
+                  "", "", 400.0)
+    elsewhere = Alert("HighLatency", "edge", "warning", T0, T0 + 60, "", "", 1.0)  # this system has alerting
+    [with_alert] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [], [elsewhere, alert], END, limit=1)
+    [without] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [], [elsewhere], END, limit=1)
+    assert (with_alert.score > without.score) == (ends_after_minutes >= 5)
