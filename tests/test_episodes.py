@@ -5,7 +5,7 @@ import pytest
 
 from mcp_server.analysis.anomalies import detect
 from mcp_server.analysis.correlation import rank_candidates
-from telemetry.records import Alert, Deployment, ServiceInfo
+from telemetry.records import Alert, Deployment
 from tests.test_analysis import CHAIN, END, STEP, T0, noisy
 
 
