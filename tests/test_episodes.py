@@ -74,3 +74,10 @@ def test_a_resolved_critical_alert_keeps_an_unnoticed_episode_in_view_only_if_it
     [with_alert] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [], [elsewhere, alert], END, limit=1)
     [without] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [], [elsewhere], END, limit=1)
     assert (with_alert.score > without.score) == (ends_after_minutes >= 5)
+
+
+def test_a_leak_that_was_restarted_away_ended_at_the_drop_not_while_it_was_still_climbing():
+    climb = [45.0 + 0.65 * i for i in range(42)]  # the first minutes of the climb are inside the band
+    a = detect("memory_percent", noisy(45.0, 50, rel=0.005) + climb + noisy(45.0, 148, rel=0.005, seed=2), T0, STEP)
+    assert a is not None and not a.persistent and a.peak > 70.0
+    assert abs(a.ended - (T0 + 92 * STEP)) <= 2 * STEP

@@ -359,8 +359,10 @@ def _back_in_band(series: list[float], onset: int, limit: float, sign: int) -> i
     inside = [(v - limit) * sign <= 0 for v in series]
     if n - onset <= run or not all(inside[n - run:]):
         return None
+    # A ramp leaves the band some time after its onset: a return counts only after it was out.
+    first_out = next((i for i in range(onset, n) if not inside[i]), n)
     streak = 0
-    for i in range(onset + 1, n):
+    for i in range(first_out + 1, n):
         streak = streak + 1 if inside[i] else 0
         if streak >= run:
             return i - run + 1

@@ -346,6 +346,8 @@ def _failure_strength(st: _State, end: float) -> None:
 def _load_that_ended(st: _State) -> _Load | None:
     """Traffic that fell by half or more just as the service's failure ended: it had been carrying
     that much more all along (a fall on its own is as likely a caller that stopped calling)."""
+    if st.ended is None:
+        return None
     for a in st.anomalies:
         if (kind_of(a.metric).family == "traffic" and a.direction == "down" and a.persistent and a.current > 0
                 and a.baseline >= 2.0 * a.current and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE):
