@@ -81,3 +81,19 @@ def test_a_leak_that_was_restarted_away_ended_at_the_drop_not_while_it_was_still
     a = detect("memory_percent", noisy(45.0, 50, rel=0.005) + climb + noisy(45.0, 148, rel=0.005, seed=2), T0, STEP)
     assert a is not None and not a.persistent and a.peak > 70.0
     assert abs(a.ended - (T0 + 92 * STEP)) <= 2 * STEP
+
+
+def test_a_disk_freed_in_the_last_samples_is_over_not_still_filling():
+    climb = [50.0 + 0.25 * i for i in range(80)]
+    a = detect("disk_usage_percent", noisy(50.0, 157, rel=0.003) + climb + noisy(50.0, 3, rel=0.003, seed=2), T0,
+               STEP)
+    assert a is not None and not a.persistent and a.ended == T0 + 237 * STEP
+
+
+def test_an_episode_somebody_had_to_stop_weighs_more_than_one_that_passed():
+    values = noisy(40.0, 80, rel=0.05) + noisy(400.0, 40, rel=0.05, seed=2) + noisy(40.0, 120, rel=0.05, seed=3)
+    a = detect("latency_p50_ms", values, T0, STEP)
+    restart = Deployment("r1", "db", a.ended - 30, "restart", "v1", "v1", "oncall", "")
+    [stopped] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [restart], [], END, limit=1)
+    [passed] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [], [], END, limit=1)
+    assert stopped.score > 1.3 * passed.score

@@ -29,6 +29,8 @@ RESTARTS_ONGOING = 3  # restarts that, still coming, make a crash loop
 ONE_RESTART = 0.2  # the evidence of a single restart: something happened once
 # How far (in noise floors) a single last sample must be from everything before it to count.
 LAST_SAMPLE_CLEARANCE = 3.0
+OVER = 0.55  # an episode that is over weighs this much of one going on
+RESET_SAMPLES = 3  # samples back at the baseline that end an episode
 SETTLED_EPISODE_SECONDS = 180.0  # longer than the `for:` of a typical alerting rule
 
 
@@ -311,7 +313,7 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     center, scale = robust_center_scale(before, kind)
     if onset >= len(series):
         return None
-    back = _back_in_band(series, onset, center + sign * Z_THRESHOLD * scale, sign)
+    back = _back_in_band(series, onset, center, center + sign * Z_THRESHOLD * scale, sign)
     after = series[onset:back]
     # The latest few samples. An episode that has lasted a while is judged by the last quarter of
     # it (a ramp by where it has got to); a younger one still has to outlast samples from before it.
@@ -350,17 +352,26 @@ def _recovery(metric, kind, series, start, step, direction) -> Anomaly | None:
                     start, step, 0, back, direction)
 
 
-def _back_in_band(series: list[float], onset: int, limit: float, sign: int) -> int | None:
+def _back_in_band(series: list[float], onset: int, center: float, limit: float, sign: int) -> int | None:
     """Where an episode that is over came back into the band: the start of the first run of
     in-band samples long enough to be a return rather than a dip, if the series is still in
-    the band at the end (a later departure is another episode)."""
+    the band at the end (a later departure is another episode). A fall all the way back to the
+    baseline (a disk freed, a process restarted) is a return from its first samples."""
     n = len(series)
     run = max(MIN_SHORT_SEGMENT, min(8, n // 10))
     inside = [(v - limit) * sign <= 0 for v in series]
-    if n - onset <= run or not all(inside[n - run:]):
+    if n - onset <= RESET_SAMPLES:
         return None
     # A ramp leaves the band some time after its onset: a return counts only after it was out.
     first_out = next((i for i in range(onset, n) if not inside[i]), n)
+    if n - onset <= run or not all(inside[n - run:]):
+        reset = all((v - center) * sign <= 0.5 * (limit - center) * sign for v in series[n - RESET_SAMPLES:])
+        if not reset or first_out >= n - RESET_SAMPLES:
+            return None
+        back = n - RESET_SAMPLES
+        while back > first_out + 1 and inside[back - 1]:
+            back -= 1
+        return back
     streak = 0
     for i in range(first_out + 1, n):
         streak = streak + 1 if inside[i] else 0
@@ -468,4 +479,4 @@ def _restarts(values: list[float], start: float, step: float) -> Anomaly | None:
 
 def _score(z: float, persistent: bool, kind: MetricKind) -> float:
     strength = min(1.0, math.log1p(max(z - Z_THRESHOLD, 0.0) + 1.0) / math.log1p(60.0))
-    return round((0.4 + 0.6 * strength) * (1.0 if persistent else 0.55) * kind.weight, 4)
+    return round((0.4 + 0.6 * strength) * (1.0 if persistent else OVER) * kind.weight, 4)

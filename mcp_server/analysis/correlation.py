@@ -28,7 +28,7 @@ from knowledge import BREAKING_CHANGES
 from telemetry.records import Alert, Deployment, ServiceInfo
 from telemetry.timefmt import iso
 
-from .anomalies import Anomaly
+from .anomalies import OVER, Anomaly
 from .metric_kinds import FILLING, SLI_BREACH, kind_of
 from .traces import OriginVerdict
 
@@ -54,6 +54,7 @@ UNNOTICED = 0.55
 SUSTAINED_ALERT = 5 * 60.0  # a resolved critical alert that lasted this long was an incident
 NEAR_MISS_SECONDS = 600.0  # an episode that stopped this close to exhausting a resource reached it
 SETTLING_SECONDS = 300.0  # a rise in traffic younger than this may still turn out a blip
+REMEDY_LAG = 120.0  # seconds from a remedy to the episode's return to normal
 ROLLOUT_SECONDS = 600.0  # a rolling update takes pods out of service for a few minutes by design
 # An episode that is over counts by how long it lasted: a blip of a couple of minutes weighs a
 # third, one of ten minutes or more is a failure that happened, even if it has recovered.
@@ -136,7 +137,7 @@ def rank_candidates(
     depth = _depths(services, callers)
     states = {s.name: _State(s, anomalies.get(s.name, [])) for s in services}
     for st in states.values():
-        _failure_strength(st, end)
+        _failure_strength(st, end, [c for c in changes if c.service == st.info.name])
         st.load = _merged(st.load, _load_alerted([a for a in alerts if a.service == st.info.name]))
     _ignore_global_silence(states)
     total_failing_traces = sum(v.traces for v in origins) or 1
@@ -266,6 +267,14 @@ def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVer
     return max(seen)
 
 
+def _remedied(a: Anomaly, own_changes: Sequence[Deployment]) -> bool:
+    """Whether a change to the service (a rollback, a restart, more replicas, a setting) was made
+    while the episode went on, shortly before it ended: what ended it. (Not for ready replicas:
+    such changes move them by themselves.)"""
+    return a.ended is not None and any(max(a.onset + ONSET_TOLERANCE, a.ended - 2 * REMEDY_LAG) <= c.time
+                                       <= a.ended + REMEDY_LAG for c in own_changes)
+
+
 def _mostly_gone(st: _State) -> bool:
     """Silent, or most of its instances unreachable or not ready (one pod of six is routine)."""
     return any(a.direction == "missing" or (kind_of(a.metric).family == "availability" and a.direction == "down"
@@ -280,7 +289,7 @@ def _origin_weight(verdict: OriginVerdict, total: int) -> float:
 
 
 # --------------------------------------------------------------------------- per-service evidence
-def _failure_strength(st: _State, end: float) -> None:
+def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment]) -> None:
     ongoing: dict[str, float] = {}
     over: dict[str, float] = {}  # episodes that are over: one event, whatever it moved
     onsets = []
@@ -303,6 +312,8 @@ def _failure_strength(st: _State, end: float) -> None:
             lasted = _lasted(a, end)
             # Nearly out when it stopped weighs as much, though nobody saw it: not `at_limit`.
             near = reached or (a.metric in FILLING and _near_miss(a))
+            if kind.family != "availability" and _remedied(a, own_changes):
+                weight /= OVER  # it did not pass by itself: somebody had to stop it
             weight = max(weight * lasted, AT_LIMIT * lasted if near else 0.0)
         elif reached or a.current >= SLI_BREACH.get(a.metric, math.inf):
             weight = max(weight, AT_LIMIT)  # a resource at its limit is a failure by itself
