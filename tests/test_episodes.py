@@ -97,3 +97,19 @@ def test_an_episode_somebody_had_to_stop_weighs_more_than_one_that_passed():
     [stopped] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [restart], [], END, limit=1)
     [passed] = rank_candidates(CHAIN, {"db": [a]}, {}, [], [], [], END, limit=1)
     assert stopped.score > 1.3 * passed.score
+
+
+def test_a_second_failure_apart_in_the_graph_and_in_time_is_flagged_as_one():
+    from telemetry.records import ServiceInfo
+
+    shop = [*CHAIN, ServiceInfo("mail", "service", (), 2)]
+
+    def failing(onset_step):
+        return [detect("error_rate", noisy(0.01, onset_step, rel=0.2) + noisy(0.4, 240 - onset_step, rel=0.05, seed=2),
+                       T0, STEP)]
+
+    ranked = rank_candidates(shop, {"db": failing(100), "mail": failing(160)}, {}, [], [], [], END)
+    assert {c.service: "independent_failure" in c.signals for c in ranked} == {"db": False, "mail": True}
+    # A caller failing after its dependency is that failure spreading, not a second one.
+    ranked = rank_candidates(shop, {"db": failing(100), "orders": failing(160)}, {}, [], [], [], END)
+    assert not any("independent_failure" in c.signals for c in ranked)

@@ -174,3 +174,13 @@ def test_the_reporter_builds_the_report_from_typed_findings():
     report = step.report
     assert [c.service for c in report.candidates] == ["a", "b"]
     assert report.remediation[0].details == {"to_version": "v1"} and report.status == "mitigation proposed"
+
+
+def test_root_cause_names_a_second_failure_the_server_flags_as_independent():
+    second = {"service": "b", "score": 0.5, "onset": "2026-11-26T11:40:00Z", "signals": ["independent_failure"],
+              "evidence": []}
+    ranking = {"candidates": [RANKING["candidates"][0], second]}
+    step = playbooks.root_cause(_view({}, {"correlate_signals": ranking, "query_traces": {},
+                                           "get_recent_deployments": {"changes": []}}))
+    assert step.payload.service == "a" and "possibly a second root cause" in step.payload.summary
+    assert any(e.startswith("a second failure apart from it: b") for e in step.payload.evidence)

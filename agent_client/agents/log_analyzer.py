@@ -13,9 +13,8 @@ STAGE = "logs"
 
 INSTRUCTIONS = f"""You analyse logs.
 1. get_log_statistics: who logs most errors, and whether errors grew.
-2. search_error_patterns (min_level WARN): errors naming another service (timeouts, refused, upstream
-   5xx) point at that service; errors about itself (exceptions, memory, pool, disk, config, auth,
-   DNS) point at the service that logs them.
+2. search_error_patterns (min_level WARN): errors naming another service (timeouts, refused, 5xx)
+   point at it; errors about itself (exceptions, memory, pool, disk, config, auth, DNS) at the logger.
 3. query_logs (min_level ERROR): the newest error lines. Make the three calls at once.
 Hand off with the error services, top patterns, and services whose errors are their own. {RULES}"""
 

@@ -258,6 +258,12 @@ def root_cause(view: View) -> Step:
                + (f"from {top.get('onset') or 'before the window'} until {recovered}, recovered since"
                   if recovered else f"since {top.get('onset') or 'an unknown time'}")
                + (f", after {change}" if change else "") + ".")
+    others = [c for c in ranked[1:] if "independent_failure" in c.get("signals", ())]
+    if others:
+        seconds = ", ".join(f"{c['service']} (score {c['score']}, since {c.get('onset') or 'before the window'})"
+                            for c in others)
+        summary += f" Failing on its own as well, apart from it: {seconds}; possibly a second root cause."
+        evidence.append(f"a second failure apart from it: {seconds}")
     return HandOff(RootCauseFindings(service=service, fault_type=fault, confidence=round(confidence, 2),
                                      onset=top.get("onset"), recovered_at=recovered, candidates=candidates,
                                      evidence=evidence, change=change, config_key=key, config_old_value=old,

@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from knowledge import BREAKING_CHANGES
+from knowledge import BREAKING_CHANGES, INCIDENT_THRESHOLD
 from telemetry.records import Alert, Deployment, ServiceInfo
 from telemetry.timefmt import iso
 
@@ -54,6 +54,8 @@ UNNOTICED = 0.55
 SUSTAINED_ALERT = 5 * 60.0  # a resolved critical alert that lasted this long was an incident
 NEAR_MISS_SECONDS = 600.0  # an episode that stopped this close to exhausting a resource reached it
 SETTLING_SECONDS = 300.0  # a rise in traffic younger than this may still turn out a blip
+# A second root cause: at least this score, this share of the top one's, and this far apart in time.
+SECOND_CAUSE, SECOND_CAUSE_SHARE, SECOND_CAUSE_APART = 0.3, 0.7, 120.0
 REMEDY_LAG = 120.0  # seconds from a remedy to the episode's return to normal
 ROLLOUT_SECONDS = 600.0  # a rolling update takes pods out of service for a few minutes by design
 # An episode that is over counts by how long it lasted: a blip of a couple of minutes weighs a
@@ -239,7 +241,19 @@ def rank_candidates(
         out.append(Candidate(service=name, score=round(min(scores[name], 2.0) / 2.0, 4), onset=st.onset,
                              signals=sorted(set(st.signals)), evidence=st.evidence[:10],
                              explained_by=explained.get(name), depth=depth.get(name, 0), ended=st.ended))
+    for c in out[1:]:
+        if _independent(c, out[0], states):
+            c.signals = sorted({*c.signals, "independent_failure"})
     return out
+
+
+def _independent(c: Candidate, top: Candidate, states: dict[str, _State]) -> bool:
+    """A second failure of its own: strong beside the top candidate, explained by nothing, apart
+    from it in the call graph (neither calls the other, however indirectly) and in time."""
+    return (top.score >= INCIDENT_THRESHOLD and c.score >= max(SECOND_CAUSE, SECOND_CAUSE_SHARE * top.score)
+            and c.explained_by is None and c.service not in _descendants(top.service, states)
+            and top.service not in _descendants(c.service, states)
+            and c.onset is not None and top.onset is not None and abs(c.onset - top.onset) >= SECOND_CAUSE_APART)
 
 
 def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVerdict | None, total_traces: int,

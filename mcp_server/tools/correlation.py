@@ -37,7 +37,8 @@ def tools(state: ServerState) -> list[Tool]:
         end_time: EndTime = None,
         limit: up_to(10) = 5,
     ) -> CorrelationResult:
-        """Root-cause candidates ranked from every signal. Next: confirm the top one."""
+        """Root-cause candidates ranked from every signal (`independent_failure`: maybe a second
+        root cause). Next: confirm the top one."""
         backend = state.telemetry()
         start, end = time_window(backend, window_minutes, end_time)
         inv = state.investigation(start, end)
