@@ -113,3 +113,26 @@ def test_a_second_failure_apart_in_the_graph_and_in_time_is_flagged_as_one():
     # A caller failing after its dependency is that failure spreading, not a second one.
     ranked = rank_candidates(shop, {"db": failing(100), "orders": failing(160)}, {}, [], [], [], END)
     assert not any("independent_failure" in c.signals for c in ranked)
+
+
+def test_traffic_that_fell_when_callers_could_no_longer_reach_a_service_is_no_load():
+    from mcp_server.analysis.correlation import LogEvidence
+
+    fell = detect("request_rate", noisy(100.0, 120, rel=0.02) + noisy(20.0, 120, rel=0.02, seed=2), T0, STEP)
+    blip = detect("latency_p50_ms", noisy(40.0, 110, rel=0.02) + noisy(200.0, 10, rel=0.02, seed=3)
+                  + noisy(40.0, 120, rel=0.02, seed=4), T0, STEP)
+    unresolved = LogEvidence(peer_failures={"db": ("dns", 200, T0 + 120 * STEP)})
+    ranked = rank_candidates(CHAIN, {"db": [fell, blip]}, {"orders": unresolved}, [], [], [], END)
+    assert ranked[0].service == "db" and "unresolvable_by_callers" in ranked[0].signals
+    assert "traffic_surge_origin" not in ranked[0].signals
+
+
+def test_a_memory_climb_ended_by_one_oom_kill_is_that_one_event():
+    climb = [50.0 + 1.6 * i for i in range(30)]  # to 96% in seven and a half minutes, then killed
+    memory = detect("memory_percent", noisy(50.0, 150, rel=0.005) + climb + noisy(50.0, 60, rel=0.005, seed=2), T0,
+                    STEP)
+    killed = detect("restarts_total", [0.0] * 180 + [1.0] * 60, T0, STEP)
+    restarted = Deployment("r1", "db", T0 + 179 * STEP, "restart", "v1", "v1", "oncall", "")
+    [oom] = rank_candidates(CHAIN, {"db": [memory, killed]}, {}, [], [], [], END, limit=1)
+    [stopped] = rank_candidates(CHAIN, {"db": [memory]}, {}, [], [restarted], [], END, limit=1)
+    assert oom.score < 0.25 <= stopped.score

@@ -46,7 +46,7 @@ FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "a
 PROPAGATING_FAMILIES = frozenset({"errors", "latency"})
 AT_LIMIT = 0.9  # the strength of evidence of a resource at its limit (metric_kinds.SLI_BREACH)
 AT_LIMIT_SECONDS = 60.0  # how long beyond its bound a series must have been to have reached it
-EXHAUSTION_HORIZON = 1.0  # hours: a resource that runs out sooner is failing now
+EXHAUSTION_HORIZON = 0.75  # hours: a resource that runs out sooner is failing now
 EXTRAPOLATION = 3.0  # how many times its own age a filling pace is trusted ahead
 # A failure nobody noticed (no alert, no hurt caller, no failing request, no errors of its own,
 # no resource at its limit) keeps this share of its score: metrics move for many reasons.
@@ -281,6 +281,11 @@ def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVer
     return max(seen)
 
 
+def _one_crash_ended(a: Anomaly, st: _State) -> bool:
+    return any(r.metric == "restarts_total" and not r.persistent and r.current - r.baseline <= 1
+               and abs(r.onset - a.ended) <= ONSET_TOLERANCE * 2 for r in st.anomalies)
+
+
 def _remedied(a: Anomaly, own_changes: Sequence[Deployment]) -> bool:
     """Whether a change to the service (a rollback, a restart, more replicas, a setting) was made
     while the episode went on, shortly before it ended: what ended it. (Not for ready replicas:
@@ -324,8 +329,9 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         reached = a.breach_seconds >= AT_LIMIT_SECONDS
         if not a.persistent:
             lasted = _lasted(a, end)
-            # Nearly out when it stopped weighs as much, though nobody saw it: not `at_limit`.
-            near = reached or (a.metric in FILLING and _near_miss(a))
+            # Nearly out when it was stopped weighs as much, though nobody saw it: not `at_limit`.
+            # (Stopped by one crash, an OOM kill say, it is that one event.)
+            near = reached or (a.metric in FILLING and _near_miss(a) and not _one_crash_ended(a, st))
             if kind.family != "availability" and _remedied(a, own_changes):
                 weight /= OVER  # it did not pass by itself: somebody had to stop it
             weight = max(weight * lasted, AT_LIMIT * lasted if near else 0.0)
@@ -603,6 +609,9 @@ def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> N
 
     for name, st in states.items():
         if st.load is None:
+            continue
+        if st.load.since is None and set(st.signals) & set(_UNREACHED_SIGNAL.values()):
+            st.load = None  # it fell because its callers could no longer reach it, not as load ended
             continue
         feeding = [c for c in callers[name] if states[c].load is not None
                    and since(states[c].load) <= since(st.load) + ONSET_TOLERANCE]
