@@ -136,3 +136,11 @@ def test_a_memory_climb_ended_by_one_oom_kill_is_that_one_event():
     [oom] = rank_candidates(CHAIN, {"db": [memory, killed]}, {}, [], [], [], END, limit=1)
     [stopped] = rank_candidates(CHAIN, {"db": [memory]}, {}, [], [restarted], [], END, limit=1)
     assert oom.score < 0.25 <= stopped.score
+
+
+def test_the_fault_is_read_from_what_moved_with_it_not_from_an_episode_over_before_it():
+    cpu_blip = detect("cpu_percent", noisy(45.0, 60, rel=0.02) + noisy(95.0, 20, rel=0.01, seed=2)
+                      + noisy(45.0, 160, rel=0.02, seed=3), T0, STEP)
+    rtt = detect("network_rtt_ms", noisy(0.5, 160, rel=0.1) + noisy(400.0, 80, rel=0.05, seed=4), T0, STEP)
+    [c] = rank_candidates(CHAIN, {"db": [cpu_blip, rtt]}, {}, [], [], [], END, limit=1)
+    assert "network_rtt_up" in c.signals and "cpu_saturation" not in c.signals

@@ -312,6 +312,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     ongoing: dict[str, float] = {}
     over: dict[str, float] = {}  # episodes that are over: one event, whatever it moved
     onsets = []
+    flagged: list[Anomaly] = []
     for a in sorted(st.anomalies, key=lambda a: (-a.score, a.onset, a.metric)):
         kind = kind_of(a.metric)
         if a.direction == "missing":
@@ -347,7 +348,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         found[kind.family] = max(found.get(kind.family, 0.0), weight)
         if a.score >= 0.3 and a.persistent and a.metric not in SECONDARY_METRICS:
             onsets.append(a.onset)
-        st.signals.extend(_metric_signals(a))
+        flagged.append(a)
         if a.persistent or a.metric not in SECONDARY_METRICS:
             st.evidence.append(_describe(a))
     missing = [a for a in st.anomalies if a.direction == "missing"]
@@ -367,6 +368,10 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     st.onset = min(onsets) if onsets else min(a.onset for a in st.anomalies)
     st.typical_onset = sorted(onsets)[len(onsets) // 2] if onsets else st.onset
     st.ongoing = bool(onsets)
+    # What the failure is comes from what moved with it, not from an episode over before it began.
+    for a in flagged:
+        if not st.ongoing or a.ended is None or a.ended >= st.onset - ONSET_TOLERANCE:
+            st.signals.extend(_metric_signals(a))
     if not st.ongoing:
         st.ended = max((a.ended for a in st.anomalies if a.ended is not None), default=None)
         st.load = _merged(st.load, _load_that_ended(st))
