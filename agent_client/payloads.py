@@ -45,7 +45,7 @@ class RootCauseFindings(Untitled):
     fault_type: str
     confidence: float = Field(ge=0.0, le=1.0)
     onset: str | None = None
-    recovered_at: str | None = Field(None, description="when the failure ended, if it did")
+    recovered_at: str | None = None  # when the failure ended, if it did
     candidates: list[ScoredService] = Field(description="best first")
     evidence: list[str]
     change: str | None = Field(None, description="change just before the onset")

@@ -33,7 +33,7 @@ TOOL_ARGS = {
     "lookup_runbook": {"fault_type": "bad_deployment"},
     "format_incident_report": {"title": "benchmark", "severity": "P2", "summary": "benchmark run"},
 }
-SKIP = {"load_scenario", "propose_rollback", "propose_scaling_action", "propose_config_change", "propose_restart"}
+SKIP = {"load_scenario", "withdraw_proposal", "propose_rollback", "propose_scaling_action", "propose_config_change", "propose_restart"}
 
 
 def _params(*args: str) -> StdioServerParameters:

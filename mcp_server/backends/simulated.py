@@ -27,19 +27,19 @@ class Incident:
         self._error: str | None = None
 
     def generate(self, prepare: Callable[[TelemetryStore], None] | None = None) -> None:
-        """Generate the telemetry, then `prepare` it (say, analyse it) before any call sees it."""
+        """Generate the telemetry and serve it, then `prepare` it (say, analyse it): a call that
+        needs that analysis waits for it, the others answer at once."""
         if self._done.is_set():
             return
         try:
-            store = simulators.simulate(self.spec).store
-            if prepare is not None:
-                prepare(store)
-            self._store = store
+            self._store = simulators.simulate(self.spec).store
         except Exception as exc:
             self._error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             self._done.set()
+        if prepare is not None:
+            prepare(self._store)
 
     @property
     def store(self) -> TelemetryStore:

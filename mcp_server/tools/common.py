@@ -46,7 +46,7 @@ CURSOR_MAX_CHARS = 24
 Service = Annotated[str, Field(description="service name")]
 ServiceFilter = Annotated[str | None, Field(description="filter")]
 WindowMinutes = Annotated[int, Field(ge=1, le=MAX_WINDOW_MINUTES, description="minutes back")]
-EndTime = Annotated[str | None, Field(description="RFC 3339 or now-1h; default latest")]
+EndTime = Annotated[str | None, Field(description="RFC 3339 or now-1h")]
 Cursor = Annotated[str | None, Field(description="from next_cursor")]
 
 T = TypeVar("T")

@@ -53,10 +53,12 @@ def tools(state: ServerState) -> list[Tool]:
                           + (f", recovered at {iso(top.ended)}" if top.ended else "") + ").")
         return CorrelationResult(
             window=window_model(start, end), assessment=assessment,
+            # The top candidate's case in full; the others' in brief.
             candidates=[CandidateItem(service=c.service, score=c.score, onset=iso(c.onset) if c.onset else None,
-                                      signals=c.signals, evidence=c.evidence[:6],
+                                      signals=c.signals, evidence=c.evidence[:6 if i == 0 else 3],
                                       explained_by=c.explained_by,
-                                      recovered_at=iso(c.ended) if c.ended else None) for c in candidates],
+                                      recovered_at=iso(c.ended) if c.ended else None)
+                        for i, c in enumerate(candidates)],
             absent=inv.absent_signals or None)
 
     return [correlate_signals]
