@@ -46,11 +46,22 @@ TOOLS = {
 }
 
 
-def _scenario(workdir: Path):
+def _large_spec(end: float):
+    from simulators import ScenarioSpec
+    from simulators.topology import generate_topology
+
+    topo = generate_topology(100, seed=3)
+    return ScenarioSpec.model_validate({
+        "name": "large", "seed": 5, "duration_minutes": 180, "end_time": iso(end),
+        "topology": topo.model_dump(mode="json"),
+        "faults": [{"type": "memory_leak", "service": topo.services[10].name, "start_minute": 150}]})
+
+
+def _scenario(workdir: Path, large: bool = False):
     from mcp_server.cli import main
 
     end = math.floor(time.time() / 60) * 60 - 60
-    spec = preset_spec("memory_leak", end_time=iso(end))
+    spec = _large_spec(end) if large else preset_spec("memory_leak", end_time=iso(end))
     spec_file = workdir / "spec.json"
     spec_file.write_text(spec.model_dump_json())
     out = workdir / "export"
@@ -150,18 +161,40 @@ def check_command(env: dict[str, str], repeats: int) -> bool:
     return ok
 
 
+LARGE_TOOLS = {"fetch_active_alerts": {}, "get_service_health_summary": {}, "query_logs": {}, "search_error_patterns": {},
+               "get_log_statistics": {}, "query_metrics": {}, "detect_anomalies": {}, "get_service_dependencies": {},
+               "correlate_signals": {}, "query_traces": {}, "get_recent_deployments": {}, "generate_timeline": {}}
+
+
+async def large_tool_calls(env: dict[str, str], store) -> bool:
+    ok = True
+    args = dict(LARGE_TOOLS, query_metrics={"service": store.services()[10].name})
+    print("100 services, 3 hours: each tool's first call on a fresh server (no cached analysis or discovery):")
+    for tool, arguments in args.items():
+        backend = LiveBackend(config.load(None, env))
+        try:
+            first, _ = await _once(backend, tool, arguments, warm=0)
+        finally:
+            backend.close()
+        ok &= report(f"  {tool}", first, "s", target=1.0)
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--large", action="store_true", help="a 100-service scenario: first calls only")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    store, out = _scenario(workdir)
+    store, out = _scenario(workdir, args.large)
     (workdir / "prometheus").mkdir()
     (workdir / "alertmanager").mkdir()
     prometheus = Prometheus(out, workdir / "prometheus")
     alertmanager = Alertmanager(out, workdir / "alertmanager")
     env = {"AIOPS_PROMETHEUS_URL": prometheus.url, "AIOPS_ALERTMANAGER_URL": alertmanager.url}
     try:
+        if args.large:
+            return 0 if asyncio.run(large_tool_calls(env, store)) else 1
         protocol_calls(env, store, args.repeats)
         ok = asyncio.run(tool_calls(env, store, max(3, args.repeats // 3)))
         ok &= check_command(env, max(3, args.repeats // 3))
