@@ -321,8 +321,8 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     if (n - onset) * step >= SETTLED_EPISODE_SECONDS:
         latest = max(3, min(latest, (n - onset) // 4))
     tail = series[-latest:]
-    if len(series) < SHORT_SERIES:
-        tail = series[max(onset, len(series) - 3):]
+    if n < SHORT_SERIES:
+        tail = series[max(onset, n - 3):]
     current = _median(sorted(tail))
     level = _median(sorted(after))
     if back is None and (current - level) * sign > 0:

@@ -282,6 +282,7 @@ def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVer
 
 
 def _one_crash_ended(a: Anomaly, st: _State) -> bool:
+    """Whether the episode ended with the service's one restart (not restarts that keep coming)."""
     return any(r.metric == "restarts_total" and not r.persistent and r.current - r.baseline <= 1
                and abs(r.onset - a.ended) <= ONSET_TOLERANCE * 2 for r in st.anomalies)
 
@@ -590,8 +591,8 @@ def _rollout_under_way(st: _State, changes: Sequence[Deployment], end: float) ->
 
 
 def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
-    if st.failure <= 0 and st.anomalies:
-        return  # a rollout under way
+    if "rollout_in_progress" in st.signals:
+        return
     if st.onset is None or (st.anomalies and not st.ongoing and st.failure < 0.3):
         return  # a blip that is already over is not explained by a change
     for c in changes:
