@@ -86,9 +86,28 @@ def extra_openmetrics(out: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Prometheus:
+class _Daemon:
+    """A server binary on a free loopback port, its output in `workdir/<name>.log`."""
+
+    def _serve(self, name: str, workdir: Path, command: list[str]) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = workdir / f"{name}.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen([*command, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                                            stdout=log, stderr=subprocess.STDOUT)
+        _wait_ready(f"{self.url}/-/ready", self.process, self.log)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Prometheus(_Daemon):
     def __init__(self, out: Path, workdir: Path) -> None:
-        self.workdir = workdir
         promtool, prometheus = need("promtool"), need("prometheus")
         metrics = workdir / "metrics.om"
         body = (out / "metrics.om").read_text()
@@ -100,47 +119,18 @@ class Prometheus:
         config = workdir / "prometheus.yml"
         config.write_text(f"global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n"
                           f"rule_files:\n  - {out / 'rules.yml'}\n")
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = workdir / "prometheus.log"
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}",
-                 f"--web.listen-address=127.0.0.1:{port}", "--query.lookback-delta=1d",
-                 "--storage.tsdb.retention.time=30d", "--log.level=warn"],
-                stdout=log, stderr=subprocess.STDOUT)
-        _wait_ready(f"{self.url}/-/ready", self.process, self.log)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self._serve("prometheus", workdir, [prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}",
+                                            "--query.lookback-delta=1d", "--storage.tsdb.retention.time=30d"])
 
 
-class Alertmanager:
+class Alertmanager(_Daemon):
     def __init__(self, out: Path, workdir: Path) -> None:
         binary = need("prometheus-alertmanager", "alertmanager")  # Debian's name, upstream's
         config = workdir / "alertmanager.yml"
         # Firing alerts posted without endsAt stay firing for resolve_timeout: longer than any test run.
         config.write_text("global:\n  resolve_timeout: 6h\nroute:\n  receiver: nobody\nreceivers:\n  - name: nobody\n")
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = workdir / "alertmanager.log"
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [binary, f"--config.file={config}", f"--storage.path={workdir / 'am-data'}",
-                 f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"],
-                stdout=log, stderr=subprocess.STDOUT)
-        _wait_ready(f"{self.url}/-/ready", self.process, self.log)
+        self._serve("alertmanager", workdir, [binary, f"--config.file={config}",
+                                              f"--storage.path={workdir / 'am-data'}", "--cluster.listen-address="])
         alerts = json.loads((out / "alerts.json").read_text())
         response = httpx2.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=10)
         response.raise_for_status()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
