@@ -350,8 +350,6 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         if a.score >= 0.3 and a.persistent and a.metric not in SECONDARY_METRICS:
             onsets.append(a.onset)
         flagged.append(a)
-        if a.persistent or a.metric not in SECONDARY_METRICS:
-            st.evidence.append(_describe(a))
     missing = [a for a in st.anomalies if a.direction == "missing"]
     if missing:
         since = min(a.onset for a in missing)
@@ -373,6 +371,8 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     for a in flagged:
         if not st.ongoing or a.ended is None or a.ended >= st.onset - ONSET_TOLERANCE:
             st.signals.extend(_metric_signals(a))
+            if a.persistent or a.metric not in SECONDARY_METRICS:
+                st.evidence.append(_describe(a))
     if not st.ongoing:
         st.ended = max((a.ended for a in st.anomalies if a.ended is not None), default=None)
         st.load = _merged(st.load, _load_that_ended(st))
