@@ -50,7 +50,7 @@ def _ratio(before, after) -> float | None:
 def _metric_scores(store, inject: float, metric: str, score) -> dict[str, tuple[float, str]]:
     start, end = store.time_range()
     out = {}
-    for service, series in store.metric_by_service(metric, start, end).items():
+    for service, series in store.metrics_by_service([metric], start, end)[metric].items():
         before, after = _split(series, inject)
         value = score(before, after)
         if value is not None:
@@ -66,7 +66,7 @@ def _edge_scores(store, inject: float) -> dict[str, tuple[float, str]]:
         if not name.startswith("edge_latency_p50_ms{"):
             continue
         labels = dict(_LABEL.findall(name))
-        for series in store.metric_by_service(name, start, end).values():
+        for series in store.metrics_by_service([name], start, end)[name].values():
             before, after = _split(series, inject)
             value = _ratio(before, after)
             if value is None:

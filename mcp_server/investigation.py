@@ -69,6 +69,7 @@ class Investigation:
     def anomalies(self) -> dict[str, list[Anomaly]]:
         # Labelled series (one per call edge, say) are not a service's own: see `network_delays`.
         names = [m for m in self.backend.metric_names() if "{" not in m and m not in STATIC_METRICS]
+        self.series_of(names)
         out: dict[str, list[Anomaly]] = {}
         for service in self.names:
             found = [a for metric in names if (a := self.anomaly(service, metric)) is not None]
@@ -87,15 +88,30 @@ class Investigation:
         n = max(1, math.ceil((self.end - self.start) / step))
         gaps = {edge: (self.start, step, values, calls)
                 for edge, (values, calls) in edges.gaps_from_spans(self.spans, self.start, step, n).items()}
-        labelled = [(labels, s) for name in self.backend.metric_names() if (labels := edges.edge_labels(name))
-                    for s in self.series(name).values()]
+        found = self.series_of([name for name in self.backend.metric_names() if edges.edge_labels(name)])
+        labelled = [(edges.edge_labels(name), s) for name, by_service in found.items() for s in by_service.values()]
         gaps.update(edges.gaps_from_edge_series(labelled))  # measured per edge: better than traces
         known = [(s.name, d) for s in self.backend.services() for d in s.depends_on]
         return edges.blame(edges.edge_changes(gaps), [*known, *gaps])
 
     def series(self, metric: str) -> dict[str, MetricSeries]:
-        """One metric of every service in the window: one question to the backend."""
-        return self.once(("series", metric), lambda: self.backend.metric_by_service(metric, self.start, self.end))
+        """One metric of every service in the window."""
+        return self.series_of([metric])[metric]
+
+    def series_of(self, metrics: list[str]) -> dict[str, dict[str, MetricSeries]]:
+        """Metrics of every service in the window, each fetched once: those not at hand yet in
+        one question to the backend (a real one asks its queries side by side)."""
+        def at_hand() -> bool:
+            return all(("series", m) in self._memo for m in metrics)
+
+        if not at_hand():
+            with self._lock:
+                missing = [m for m in dict.fromkeys(metrics) if ("series", m) not in self._memo]
+                if missing:
+                    found = self.backend.metrics_by_service(missing, self.start, self.end)
+                    for m in missing:
+                        self._memo["series", m] = found.get(m, {})
+        return {m: self._memo["series", m] for m in metrics}
 
     def anomaly(self, service: str, metric: str) -> Anomaly | None:
         """The anomaly of one series in the window (memoised: query_metrics and

@@ -61,8 +61,10 @@ class TelemetryBackend(Protocol):
 
     def metric(self, service: str, name: str, start: float, end: float) -> MetricSeries | None: ...
 
-    def metric_by_service(self, name: str, start: float, end: float) -> dict[str, MetricSeries]:
-        """One metric for every service that has it (one query on a real backend)."""
+    def metrics_by_service(self, names: Sequence[str], start: float, end: float
+                           ) -> dict[str, dict[str, MetricSeries]]:
+        """Each metric of `names` for every service that has it, by metric then service (on a
+        real backend, one query per metric, asked side by side)."""
         ...
 
     def spans(self, start: float, end: float, service: str | None = None, *,

@@ -129,13 +129,11 @@ class TelemetryStore:
             service, name, full.unit, full.start + lo * full.step, full.step, full.values[lo:hi]
         )
 
-    def metric_by_service(self, name: str, start: float, end: float) -> dict[str, MetricSeries]:
-        found = {}
-        for info in self.service_infos:
-            series = self.metric(info.name, name, start, end)
-            if series is not None:
-                found[info.name] = series
-        return found
+    def metrics_by_service(self, names: Sequence[str], start: float, end: float
+                           ) -> dict[str, dict[str, MetricSeries]]:
+        return {name: {info.name: series for info in self.service_infos
+                       if (series := self.metric(info.name, name, start, end)) is not None}
+                for name in names}
 
     def spans(self, start: float, end: float, service: str | None = None, *,
               limit_traces: int | None = None) -> Sequence[Span]:

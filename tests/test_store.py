@@ -41,7 +41,7 @@ def test_spans_are_whole_traces_and_a_limit_keeps_the_newest():
     assert {s.trace_id for s in store.spans(0, 60, limit_traces=2)} == {"t3", "t4"}
 
 
-def test_metric_by_service_answers_for_every_service_at_once():
-    found = _store().metric_by_service("cpu", 15, 60)
-    assert set(found) == {"a", "b"} and list(found["a"].values) == [1.0, 2.0, 3.0]
-    assert _store().metric_by_service("nope", 0, 60) == {}
+def test_metrics_by_service_answer_for_every_service_at_once():
+    found = _store().metrics_by_service(["cpu", "nope"], 15, 60)
+    assert set(found["cpu"]) == {"a", "b"} and list(found["cpu"]["a"].values) == [1.0, 2.0, 3.0]
+    assert found["nope"] == {}

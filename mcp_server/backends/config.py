@@ -45,6 +45,7 @@ class PrometheusConfig:
     selector: str = ""  # extra label matchers for every metric, e.g. 'cluster="eu-1"'
     heartbeat: str = "up"  # a selector whose samples say when there is data
     max_points: int = 2000  # per series and query
+    max_samples: int = 30_000  # per answer of a query for every service
     service_graph: bool = True
     metrics: dict[str, MetricTemplate] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
@@ -376,6 +377,7 @@ def _prometheus(section: _Section, endpoint: Endpoint) -> PrometheusConfig:
         endpoint, step=section.duration("step", 15.0), rate_window=rate_window, presets=presets,
         selector=section.string("selector", ""), heartbeat=section.string("heartbeat", "up"),
         max_points=section.number("max_points", 2000, integer=True, minimum=10),
+        max_samples=section.number("max_samples", 30_000, integer=True, minimum=100),
         service_graph=section.boolean("service_graph", True), metrics=metrics, units=units)
 
 

@@ -83,8 +83,9 @@ class HttpClient:
         """GET `path` (relative to the base URL) and parse JSON. With `missing_ok`, a 404
         answers None instead of raising."""
         body = self.get(path, params, headers=headers, missing_ok=missing_ok)
-        if body is None:
-            return None
+        return None if body is None else self.parse_json(path, body)
+
+    def parse_json(self, path: str, body: bytes | str) -> Any:
         try:
             return json.loads(body)
         except ValueError as exc:

@@ -301,21 +301,31 @@ class LiveBackend:
     def metric_names(self) -> Sequence[str]:
         return sorted(self._templates())
 
-    def metric_by_service(self, name: str, start: float, end: float) -> dict[str, MetricSeries]:
-        template = self._templates().get(name)
+    def metrics_by_service(self, names: Sequence[str], start: float, end: float
+                           ) -> dict[str, dict[str, MetricSeries]]:
+        # Discovery first, here: the queries run on the pool, which must not wait on itself.
+        templates, known = self._templates(), {s.name for s in self.services()}
+        found = self.gather({name: functools.partial(self._metric_by_service, name, start, end, templates, known)
+                             for name in names})
+        for answer in found.values():
+            if isinstance(answer, BackendError):
+                raise answer
+        return found
+
+    def _metric_by_service(self, name: str, start: float, end: float, templates: dict, known: set[str]
+                           ) -> dict[str, MetricSeries]:
+        template = templates.get(name)
         if template is None:
             return {}
 
         def fetch() -> dict[str, MetricSeries]:
-            found = self.prometheus.metric_by_service(name, template, start, end)
-            known = {s.name for s in self.services()}
+            found = self.prometheus.metric_by_service(name, template, start, end, len(known))
             return {service: series for service, series in found.items() if service in known}
 
         return self._memo.get(("metric", name, start, end), fetch)
 
     def metric(self, service: str, name: str, start: float, end: float) -> MetricSeries | None:
-        # The analysis asks service by service: one query answers them all.
-        return self.metric_by_service(name, start, end).get(service)
+        return self.metrics_by_service([name], start, end)[name].get(service)
 
     # -- traces -------------------------------------------------------------------------
     def spans(self, start: float, end: float, service: str | None = None, *,

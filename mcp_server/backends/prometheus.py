@@ -6,10 +6,12 @@ one range query, the services, the data's time range, the alerting rules' compar
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,10 @@ from .http import HttpClient
 from .presets import METRIC_UNITS, MetricTemplate, candidates
 
 NAN = math.nan
+RANGE = "/api/v1/query_range"
+_RESULT = re.compile(r'"result"\s*:\s*\[')
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
 DEFAULT_EVALUATION_INTERVAL = 60.0  # Prometheus' default, for rules whose groups do not say
 Matrix = list[tuple[dict[str, str], list[tuple[float, float]]]]
 
@@ -50,7 +56,9 @@ class Prometheus:
 
     # -- the HTTP API ---------------------------------------------------------------
     def _data(self, path: str, params: Any) -> Any:
-        doc = self.http.get_json(path, params)
+        return self._checked(path, self.http.get_json(path, params))
+
+    def _checked(self, path: str, doc: Any) -> Any:
         if not isinstance(doc, dict) or doc.get("status") != "success" or "data" not in doc:
             raise self.http.error(path, "answered without a `success` status and `data`")
         return doc["data"]
@@ -67,11 +75,40 @@ class Prometheus:
             return [(dict(item["metric"]), float(item["value"][0]), float(item["value"][1])) for item in data["result"]]
 
     def query_range(self, promql: str, start: float, end: float, step: float) -> Matrix:
-        data = self._data("/api/v1/query_range", {"query": promql, "start": _ts(start), "end": _ts(end),
-                                                  "step": _ts(step), "timeout": self._timeout()})
-        with self.http.reading("/api/v1/query_range", "a malformed matrix"):
+        with self.http.reading(RANGE, "a malformed matrix"):
             return [(dict(item["metric"]), [(float(t), float(v)) for t, v in item["values"]])
-                    for item in data["result"]]
+                    for item in self._matrix(promql, start, end, step)]
+
+    def query_grid(self, promql: str, first: float, step: float, count: int) -> list[tuple[dict[str, str], array]]:
+        """A range query's series on the grid `first + i * step` (`count` points), NaN where a
+        series has no sample."""
+        with self.http.reading(RANGE, "a malformed matrix"):
+            return [(dict(item["metric"]), on_grid(item["values"], first, step, count))
+                    for item in self._matrix(promql, first, first + (count - 1) * step, step)]
+
+    def _matrix(self, promql: str, start: float, end: float, step: float) -> Iterator[dict]:
+        """The series of a range query's answer, decoded one at a time, then the rest of the
+        answer checked. A big answer holds hundreds of thousands of points: decoded whole, they
+        are all alive at once, and the garbage collector walks them again and again."""
+        text = self.http.get(RANGE, {"query": promql, "start": _ts(start), "end": _ts(end), "step": _ts(step),
+                                     "timeout": self._timeout()}).decode()
+        found = _RESULT.search(text)  # the first: label values are strings, and only `result` holds series
+        if found is None:
+            doc = self.http.parse_json(RANGE, text)
+            self._checked(RANGE, doc)
+            raise self.http.error(RANGE, "answered without a `result`")
+        i = _SPACE.match(text, found.end()).end()
+        while text[i] != "]":
+            item, i = _DECODER.raw_decode(text, i)
+            yield item
+            i = _SPACE.match(text, i).end()
+            if text[i] == ",":
+                i = _SPACE.match(text, i + 1).end()
+            elif text[i] != "]":
+                raise ValueError(f"expected , or ] at {i}")
+        data = self._checked(RANGE, self.http.parse_json(RANGE, text[:found.end()] + text[i:]))
+        if data.get("resultType") != "matrix":
+            raise ValueError("not a matrix")
 
     def series(self, match: list[str], start: float, end: float) -> list[dict[str, str]]:
         return self._list("/api/v1/series", [("match[]", m) for m in match] + _range(start, end))
@@ -125,11 +162,12 @@ class Prometheus:
         chosen.update(self.config.metrics)
         return chosen
 
-    def metric_by_service(self, name: str, template: MetricTemplate, start: float, end: float
-                          ) -> dict[str, MetricSeries]:
-        """`name` for every service in one range query, on a grid of the configured step
-        (coarser for long windows: at most `max_points` per series), NaN where no sample."""
-        step = self.step_for(end - start)
+    def metric_by_service(self, name: str, template: MetricTemplate, start: float, end: float,
+                          services: int = 1) -> dict[str, MetricSeries]:
+        """`name` for every service in one range query, on a grid of the configured step, NaN
+        where no sample. The step is coarser for long windows (at most `max_points` a series)
+        and for many services (at most `max_samples` an answer, counting one series each)."""
+        step = self.step_for(end - start, services)
         first, count = grid(start, end, step)
         if count == 0:
             return {}
@@ -137,15 +175,16 @@ class Prometheus:
         promql = template.render(self.service_label, self.selector(label), self.config.rate_window)
         unit = self.config.units.get(name) or METRIC_UNITS.get(name, "")
         out = {}
-        for labels, points in self.query_range(promql, first, first + (count - 1) * step, step):
+        for labels, values in self.query_grid(promql, first, step, count):
             service = labels.get(label)
             if service:
-                out[service] = MetricSeries(service, name, unit, first, step, on_grid(points, first, step, count))
+                out[service] = MetricSeries(service, name, unit, first, step, values)
         return out
 
-    def step_for(self, span: float) -> float:
-        base = self.config.step
-        return base * max(1, math.ceil(span / (base * self.config.max_points)))
+    def step_for(self, span: float, series: int = 1) -> float:
+        base, points = self.config.step, span / self.config.step
+        return base * max(1, math.ceil(points / self.config.max_points),
+                          math.ceil(points * series / self.config.max_samples))
 
     def services(self, start: float, end: float) -> list[str]:
         label = self.service_label
@@ -226,13 +265,14 @@ def grid(start: float, end: float, step: float) -> tuple[float, int]:
     return first, max(0, math.floor((end - first) / step - 1e-9) + 1)
 
 
-def on_grid(points: list[tuple[float, float]], first: float, step: float, count: int) -> array:
+def on_grid(points: list, first: float, step: float, count: int) -> array:
+    """Prometheus' `[time, "value"]` pairs as `count` values from `first` every `step`."""
     values = array("d", [NAN]) * count
     per_step = 1.0 / step
     for t, v in points:
         i = int((t - first) * per_step + 0.5)
         if 0 <= i < count:
-            values[i] = v
+            values[i] = float(v)
     return values
 
 

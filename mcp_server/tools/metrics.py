@@ -105,6 +105,7 @@ def tools(state: ServerState) -> list[Tool]:
         start, end = time_window(backend, window_minutes, end_time)
         wanted = names if metric == "all" else [metric]
         inv = state.investigation(start, end)
+        inv.series_of(wanted)
         summaries = []
         steady = []
         points = None

@@ -19,7 +19,7 @@ TIMEOUT = 0.5
 SECRET = "s3cr3t-token-0123456789"
 NOW = time.time()
 CALLS = {
-    "prometheus": lambda b: b.metric_by_service("error_rate", NOW - 600, NOW),
+    "prometheus": lambda b: b.metrics_by_service(["error_rate"], NOW - 600, NOW)["error_rate"],
     "alertmanager": lambda b: b.alerts(NOW - 600, NOW),
     "loki": lambda b: b.logs(NOW - 600, NOW, limit=10),
     "tempo": lambda b: b.spans(NOW - 600, NOW, limit_traces=3),

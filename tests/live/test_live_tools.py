@@ -116,7 +116,7 @@ async def test_protocol_calls_push_the_work_down(live, scenario):
     live.services(), live.time_range(), live.metric_names(), live.alerts(start, end)  # discovery (and rules)
     costs = {}
     for name, call in {
-        "metric_by_service": lambda: live.metric_by_service("cpu_percent", start, end - 60),
+        "metrics_by_service": lambda: live.metrics_by_service(["cpu_percent", "memory_percent"], start, end - 60),
         "logs": lambda: live.logs(start, end, levels=("ERROR",), contains="memory", limit=100),
         "log_counts": lambda: live.log_counts(start, end, 60.0),
         "alerts": lambda: live.alerts(start, end - 60),  # another window than the warm-up
@@ -127,7 +127,7 @@ async def test_protocol_calls_push_the_work_down(live, scenario):
         before = _requests(live)
         call()
         costs[name] = _requests(live) - before
-    assert costs == {"metric_by_service": 1, "logs": 1, "log_counts": 1, "alerts": 2, "spans": 1, "trace": 1,
+    assert costs == {"metrics_by_service": 2, "logs": 1, "log_counts": 1, "alerts": 2, "spans": 1, "trace": 1,
                      "deployments": 1}, json.dumps(costs)
 
 
