@@ -16,14 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from telemetry.backend import TelemetryBackend
-from telemetry.records import MetricSeries
+from telemetry.records import ERROR_LEVELS, MetricSeries
 
 from .analysis import correlation, edges, log_signals, log_templates
 from .analysis.anomalies import MIN_SAMPLES, Anomaly, detect
 from .analysis.metric_kinds import STATIC_METRICS, kind_of
 from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
 
-ERROR_LEVELS = ("ERROR", "FATAL")
 REQUEST_RATE = "request_rate"
 # Statistics over a sample's requests, and how many requests make one trustworthy.
 PER_REQUEST_FAMILIES = frozenset({"latency", "dependency_latency", "errors"})

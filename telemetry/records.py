@@ -21,6 +21,7 @@ STATEFUL_KINDS: tuple[str, ...] = ("database", "cache", "queue")
 LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 LEVEL_RANK: dict[str, int] = {name: rank for rank, name in enumerate(LOG_LEVELS)}
+ERROR_LEVELS = frozenset({"ERROR", "FATAL"})  # the levels that count as errors
 
 
 @dataclass(slots=True, frozen=True)

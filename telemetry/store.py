@@ -61,6 +61,10 @@ class TelemetryStore:
         self._spans = _index(self.span_records, _span_start)
         self.deployment_records.sort(key=_deploy_time)
         self._logs_by_service: dict[str, _TimeIndexed] | None = None
+        # Log times per (service, level), so that counting a bucket is two bisections.
+        self._log_times: dict[tuple[str, str], array] = {}
+        for r in self._logs.records:
+            self._log_times.setdefault((r.service, r.level), array("d")).append(r.time)
         self._spans_by_service: dict[str, _TimeIndexed] | None = None
         self._traces: dict[str, list[Span]] | None = None
         self._metric_names = sorted({name for _, name in self.series})
@@ -105,12 +109,14 @@ class TelemetryStore:
     def log_counts(self, start: float, end: float, step: float,
                    service: str | None = None) -> dict[tuple[str, str], list[int]]:
         n = max(1, ceil((end - start) / step - 1e-9))
-        counts: dict[tuple[str, str], list[int]] = {}
-        for r in self.logs(start, end, service):
-            row = counts.get((r.service, r.level))
-            if row is None:
-                row = counts[(r.service, r.level)] = [0] * n
-            row[min(n - 1, int((r.time - start) / step))] += 1
+        edges = [start + i * step for i in range(n)] + [end]
+        counts = {}
+        for key, times in self._log_times.items():
+            if service is not None and key[0] != service:
+                continue
+            at = [bisect_left(times, t) for t in edges]
+            if at[-1] > at[0]:
+                counts[key] = [hi - lo for lo, hi in zip(at, at[1:])]
         return counts
 
     def metric_names(self) -> Sequence[str]:

@@ -32,6 +32,9 @@ def test_log_counts_bucket_lines_by_service_and_level():
     assert sum(map(sum, counts.values())) == 60
     assert counts[("a", "ERROR")] == [5, 5]  # odd multiples of 3 in each half
     assert set(_store().log_counts(0, 60, 30, "b")) == {("b", "ERROR"), ("b", "INFO")}
+    inside = _store().log_counts(10, 45, 10)  # buckets [10, 20) ... [40, 45): the last one ends with the window
+    assert sum(map(sum, inside.values())) == 35
+    assert inside[("a", "INFO")] == [4, 3, 3, 2]  # odd, not multiples of 3: 11 13 17 19 | 23 25 29 | 31 35 37 | 41 43
 
 
 def test_spans_are_whole_traces_and_a_limit_keeps_the_newest():

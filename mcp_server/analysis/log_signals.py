@@ -20,13 +20,14 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 
+from telemetry.records import ERROR_LEVELS
+
 from .anomalies import Anomaly
 from .log_templates import TemplateCache
 from .metric_kinds import kind_of
 
 ERROR_RATE_METRIC = "error_log_rate"  # ERROR and FATAL lines per minute
 STOPPED_METRIC = "log_statement_rate"  # one statement's lines per minute
-ERROR_LEVELS = frozenset({"ERROR", "FATAL"})
 BUCKETS = 30
 MIN_BUCKET_SECONDS = 10.0
 MIN_SIDE = 2  # buckets on each side of a change

@@ -9,7 +9,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from telemetry.records import LEVEL_RANK
+from telemetry.records import ERROR_LEVELS, LEVEL_RANK
 from telemetry.timefmt import iso
 
 from ..state import ServerState
@@ -154,23 +154,24 @@ def tools(state: ServerState) -> list[Tool]:
         backend = state.telemetry()
         service = check_service(backend, service)
         start, end = time_window(backend, window_minutes, end_time)
-        records = backend.logs(start, end, service)
-        mid = (start + end) / 2
         width = (end - start) / buckets
+        if not math.isfinite(width) or width <= 0:
+            raise ToolError("window_minutes: the window is empty")
+        # Counted by the backend (Loki: count_over_time), never by pulling the lines, in half
+        # buckets: their first half falls before the window's middle.
+        counts = backend.log_counts(start, end, width / 2, service)
         timeline = [0] * buckets
         per: dict[str, dict] = {}
-        for r in records:
-            s = per.get(r.service)
-            if s is None:
-                s = per[r.service] = {"total": 0, "levels": {}, "first": 0, "second": 0}
-            s["total"] += 1
-            s["levels"][r.level] = s["levels"].get(r.level, 0) + 1
-            if r.level in ("ERROR", "FATAL"):
-                if r.time < mid:
-                    s["first"] += 1
-                else:
-                    s["second"] += 1
-                timeline[min(buckets - 1, int((r.time - start) / width))] += 1
+        for (name, level), halves in counts.items():
+            s = per.setdefault(name, {"total": 0, "levels": {}, "first": 0, "second": 0})
+            lines = sum(halves)
+            s["total"] += lines
+            s["levels"][level] = s["levels"].get(level, 0) + lines
+            if level in ERROR_LEVELS:
+                s["first"] += sum(halves[:buckets])
+                s["second"] += sum(halves[buckets:])
+                for i, n in enumerate(halves):
+                    timeline[min(buckets - 1, i // 2)] += n
         items = []
         for name, s in per.items():
             errors = s["first"] + s["second"]
@@ -180,9 +181,7 @@ def tools(state: ServerState) -> list[Tool]:
                                          errors_first_half=s["first"], errors_second_half=s["second"]))
         items.sort(key=lambda x: (-(x.errors_first_half + x.errors_second_half), x.service))
         page, meta = paginate(items, limit, cursor)
-        if not math.isfinite(width) or width <= 0:
-            raise ToolError("window_minutes: the window is empty")
-        return LogStatsResult(window=window_model(start, end), total=len(records), services=page,
-                              error_timeline=timeline, bucket_minutes=round(width / 60, 2), page=meta)
+        return LogStatsResult(window=window_model(start, end), total=sum(s["total"] for s in per.values()),
+                              services=page, error_timeline=timeline, bucket_minutes=round(width / 60, 2), page=meta)
 
     return [query_logs, search_error_patterns, get_log_statistics]
