@@ -100,10 +100,7 @@ class Investigation:
     def series_of(self, metrics: list[str]) -> dict[str, dict[str, MetricSeries]]:
         """Metrics of every service in the window, each fetched once: those not at hand yet in
         one question to the backend (a real one asks its queries side by side)."""
-        def at_hand() -> bool:
-            return all(("series", m) in self._memo for m in metrics)
-
-        if not at_hand():
+        if any(("series", m) not in self._memo for m in metrics):
             with self._lock:
                 missing = [m for m in dict.fromkeys(metrics) if ("series", m) not in self._memo]
                 if missing:

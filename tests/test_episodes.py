@@ -144,3 +144,25 @@ def test_the_fault_is_read_from_what_moved_with_it_not_from_an_episode_over_befo
     rtt = detect("network_rtt_ms", noisy(0.5, 160, rel=0.1) + noisy(400.0, 80, rel=0.05, seed=4), T0, STEP)
     [c] = rank_candidates(CHAIN, {"db": [cpu_blip, rtt]}, {}, [], [], [], END, limit=1)
     assert "network_rtt_up" in c.signals and "cpu_saturation" not in c.signals
+
+
+@pytest.mark.parametrize("earlier,later", [("mail", "sms"), ("sms", "mail")])
+def test_of_two_equal_failures_of_the_same_kind_the_one_that_began_first_leads(earlier, later):
+    from telemetry.records import ServiceInfo
+
+    shop = [*CHAIN, ServiceInfo("mail", "service", (), 2), ServiceInfo("sms", "service", (), 2)]
+
+    def slower(onset_step, level=120.0):
+        return [detect("latency_p99_ms", noisy(50.0, onset_step, rel=0.05) + noisy(level, 240 - onset_step, rel=0.05),
+                       T0, STEP)]
+
+    # The later one scores a little higher (a larger rise), within what is equally strong.
+    ranked = rank_candidates(shop, {earlier: slower(196), later: slower(200, 130.0)}, {}, [], [], [], END)
+    assert ranked[1].score > ranked[0].score and [c.service for c in ranked[:2]] == [earlier, later]
+    # Clearly stronger evidence leads, whenever it began.
+    ranked = rank_candidates(shop, {earlier: slower(196), later: slower(200, 160.0)}, {}, [], [], [], END)
+    assert ranked[0].service == later
+    # Failures of different kinds are not one spreading: the onset does not order them.
+    failing = [detect("error_rate", noisy(0.01, 196, rel=0.2) + noisy(0.4, 44, rel=0.05, seed=2), T0, STEP)]
+    ranked = rank_candidates(shop, {earlier: slower(196), later: failing}, {}, [], [], [], END)
+    assert ranked[0].service == later

@@ -36,6 +36,7 @@ from .traces import OriginVerdict
 # timeout or a credential rotation leaves a handful.
 MIN_FAILED_CALLS = 6
 ONSET_TOLERANCE = 45.0  # seconds: a dependency failing this soon after still explains a caller
+EQUAL_SCORES = 0.05  # scores this close (relative) are equally strong evidence
 LOG_SAMPLING_LAG = 300.0  # seconds: how much earlier than its first log line a failure may have begun
 CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a suspect
 OWN_LOG_CATEGORIES = frozenset({"memory", "crash", "disk", "connection_pool", "config", "auth", "dns",
@@ -232,6 +233,7 @@ def rank_candidates(
         key=lambda n: (-round(scores[n], 6), states[n].onset if states[n].onset is not None else float("inf"),
                        -depth.get(n, 0), n),
     )
+    ranked = _earlier_first_among_equals(ranked, scores, states)
     out = []
     for name in ranked[:limit]:
         st = states[name]
@@ -245,6 +247,22 @@ def rank_candidates(
         if _independent(c, out[0], states):
             c.signals = sorted({*c.signals, "independent_failure"})
     return out
+
+
+def _earlier_first_among_equals(ranked: list[str], scores: dict[str, float], states: dict) -> list[str]:
+    """Where the runner-up's evidence is of the same kinds and as strong as the leader's (within
+    EQUAL_SCORES), the failure that began first leads: the later one is more likely where it
+    spread. Failures of different kinds are not ordered by their onsets."""
+    if len(ranked) < 2:
+        return ranked
+    first, second = ranked[0], ranked[1]
+    a, b = states[first].onset, states[second].onset
+    same = states[first].families == states[second].families
+    if same and scores[second] >= scores[first] * (1.0 - EQUAL_SCORES) and a is not None and b is not None \
+            and b < a - 1e-6:
+        states[second].evidence.insert(1, f"began before {first}, whose evidence is as strong and of the same kind")
+        return [second, first, *ranked[2:]]
+    return ranked
 
 
 def _independent(c: Candidate, top: Candidate, states: dict[str, _State]) -> bool:

@@ -94,8 +94,7 @@ class Prometheus:
                                      "timeout": self._timeout()}).decode()
         found = _RESULT.search(text)  # the first: label values are strings, and only `result` holds series
         if found is None:
-            doc = self.http.parse_json(RANGE, text)
-            self._checked(RANGE, doc)
+            self._checked(RANGE, self.http.parse_json(RANGE, text))
             raise self.http.error(RANGE, "answered without a `result`")
         i = _SPACE.match(text, found.end()).end()
         while text[i] != "]":
