@@ -62,3 +62,11 @@ def test_anything_else_is_a_clear_error(body, message):
     with pytest.raises(BackendError, match=message) as caught:
         _grid(_answering(body))
     assert "Prometheus at http://127.0.0.1:9/api/v1/query_range" in str(caught.value)
+
+
+def test_the_step_grows_with_the_window_and_with_the_number_of_services():
+    prom = _answering(b"")
+    assert prom.step_for(3600, 1) == 15.0  # the configured step, the scrape interval
+    assert prom.step_for(3600, 125) == 15.0  # 125 x 240 values: within max_samples
+    assert prom.step_for(3600, 250) == 30.0
+    assert prom.step_for(40 * 3600, 1) == 75.0  # 9,600 steps of 15 s: at most max_points a series
