@@ -105,12 +105,12 @@ def tools(state: ServerState) -> list[Tool]:
         start, end = time_window(backend, window_minutes, end_time)
         wanted = names if metric == "all" else [metric]
         inv = state.investigation(start, end)
-        inv.series_of(wanted)
+        found = inv.series_of(wanted)  # the series the analysis reads, fetched once for both
         summaries = []
         steady = []
         points = None
         for name in wanted:
-            series = backend.metric(service, name, start, end)
+            series = found[name].get(service)
             if series is None:
                 continue
             values = list(series.values)
