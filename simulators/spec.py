@@ -151,8 +151,8 @@ def default_recovery(fault_type: str) -> str:
     return next((a for a in fault.actions if a != "rollback" or not fault.rollback_needs_release), SELF_RECOVERY)
 
 
-NOISE_LEVELS: tuple[str, ...] = ("none", "low", "default", "moderate", "heavy", "extreme")
-# The settings each level stands for; fields given explicitly in a spec win over its level.
+# The settings each noise level stands for, quietest first; fields given explicitly in a spec
+# win over its level.
 _LEVEL_SETTINGS: dict[str, dict[str, float]] = {
     "none": {"red_herring_deployments": 0, "background_error_rate": 0.0, "metric_noise": 0.0,
              "transient_spikes": 0, "decoys_per_service_hour": 0.0},
@@ -168,6 +168,7 @@ _LEVEL_SETTINGS: dict[str, dict[str, float]] = {
                 "transient_spikes": 5, "decoys_per_service_hour": 2.5},
 }
 
+NOISE_LEVELS: tuple[str, ...] = tuple(_LEVEL_SETTINGS)
 _DEFAULT_LEVEL = _LEVEL_SETTINGS["default"]  # what a spec without a level always meant
 
 

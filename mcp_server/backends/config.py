@@ -189,9 +189,6 @@ class _Section:
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.name(key)}: {message}")
 
-    def has(self, key: str) -> bool:
-        return key in self.data
-
     def raw(self, key: str, default: Any = None) -> Any:
         self.used.add(key)
         return self.data.get(key, default)
