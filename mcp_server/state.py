@@ -14,6 +14,8 @@ from .sessions import Session, Sessions
 
 # The tools' default window: what an investigation asks about first.
 DEFAULT_WINDOW_MINUTES = 60
+# Telemetry whose analysis takes a noticeable part of a second: any of these counts reached.
+ANALYSE_AHEAD_FROM = {"metric_series": 1_000, "log_lines": 100_000, "spans": 100_000}
 
 
 class InvestigationCache:
@@ -91,8 +93,13 @@ class ServerState:
         return self.cache.get(data, max(start, first), end)
 
     def prepare(self, data: TelemetryBackend) -> None:
-        """Analyse the default window of telemetry about to be served: on a big incident the
-        first question that needs the analysis then finds it done, instead of starting it."""
+        """Analyse the default window of a big incident about to be served, so that the first
+        question that needs the analysis finds it done instead of starting it. A smaller one
+        is left to that question (it takes a fraction of what a host spends before asking),
+        so that its analysis does not slow the host's handshake."""
+        counts = data.status().counts
+        if all(counts.get(name, 0) < least for name, least in ANALYSE_AHEAD_FROM.items()):
+            return
         first, last = data.time_range()
         self.cache.get(data, max(first, last - DEFAULT_WINDOW_MINUTES * 60.0), last).warm()
 

@@ -1,10 +1,15 @@
 """Every tool through an in-process MCP client: metadata, bounded output, helpful errors."""
 
 import json
+from array import array
 
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+
+from mcp_server.state import ANALYSE_AHEAD_FROM, ServerState
+from telemetry.records import MetricSeries, ServiceInfo
+from telemetry.store import TelemetryStore
 
 from tests.server_helpers import (DEFAULT_ARGS, MAX_ARGS, ORIGINAL_TOOLS, PROPOSAL_TOOLS, STATE_TOOLS, make_server,
                                   payload)
@@ -253,3 +258,19 @@ async def test_open_proposals_are_capped_per_incident(monkeypatch):
         await client.call_tool("load_scenario", {"preset": "cpu_spike"})
         assert not (await restart("payment-service")).is_error  # a new incident has room again
     assert len(state.proposals) == 3
+
+
+def test_only_a_big_incident_is_analysed_before_it_is_asked_about():
+    def store(series: int) -> TelemetryStore:
+        found = {(f"svc-{i}", "cpu_percent"): MetricSeries(f"svc-{i}", "cpu_percent", "%", 0.0, 60.0,
+                                                             array("d", [10.0] * 10)) for i in range(series)}
+        return TelemetryStore("t", [ServiceInfo(f"svc-{i}", "service", (), 1) for i in range(series)], 0.0, 600.0,
+                              series=found)
+
+    small, big = store(10), store(ANALYSE_AHEAD_FROM["metric_series"])
+    state = ServerState(backend=small)
+    state.prepare(small)
+    assert not state.cache._items  # left to the first question that needs it
+    state.prepare(big)
+    [analysed] = state.cache._items.values()
+    assert analysed.backend is big and ("candidates", 5) in analysed._memo
