@@ -18,7 +18,7 @@ from typing import Any
 from telemetry.backend import TelemetryBackend
 from telemetry.records import ERROR_LEVELS, MetricSeries
 
-from .analysis import correlation, edges, log_signals, log_templates
+from .analysis import correlation, edges, log_signals, log_templates, request_paths
 from .analysis.anomalies import MIN_SAMPLES, Anomaly, detect
 from .analysis.metric_kinds import STATIC_METRICS, kind_of
 from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
@@ -78,6 +78,8 @@ class Investigation:
             out.setdefault(service, []).append(delay)
         for service, changes in self.log_changes.items():
             out.setdefault(service, []).extend(changes)
+        for service, found in self.path_breaks.items():
+            out.setdefault(service, []).append(request_paths.as_anomaly(found))
         return out
 
     @analysis
@@ -225,6 +227,27 @@ class Investigation:
             counts[min(n - 1, int((r.time - self.start) / bucket))] += 1
         a = detect("log_errors", counts, self.start, bucket)
         return a.onset if a is not None and a.direction == "up" else None
+
+    @analysis
+    def path_breaks(self) -> dict[str, request_paths.PathBreak]:
+        """Per service, its requests that left the path they take in the backend's reference
+        period (the system working normally), if it has one."""
+        found = self.backend.reference(self.start, self.end)
+        if found is None or not (self.logs or self.spans):
+            return {}
+        reference, start, end = found
+        cache = log_templates.TemplateCache()
+
+        def blames_another(line) -> bool:
+            mentions = [m for m in cache.mentions(line.message, self.names) if m != line.service]
+            return log_templates.about(cache.lookup(line.message)[1], mentions) == "dependency"
+
+        normal = request_paths.requests_of(reference.logs(start, end, limit=MAX_LOG_LINES),
+                                           reference.spans(start, end), cache, blames_another)
+        window = request_paths.requests_of(self.logs, self.spans, cache, blames_another)
+        return request_paths.path_breaks(
+            {service: request_paths.judged(requests, start, end) for service, requests in normal.items()},
+            {service: request_paths.judged(requests, self.start, self.end) for service, requests in window.items()})
 
     # -- traces -----------------------------------------------------------------------
     @analysis

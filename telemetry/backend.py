@@ -77,4 +77,9 @@ class TelemetryBackend(Protocol):
 
     def deployments(self, start: float, end: float) -> Sequence[Deployment]: ...
 
+    def reference(self, start: float, end: float) -> tuple[TelemetryBackend, float, float] | None:
+        """Telemetry of the same system working normally, to compare the window with: a backend
+        and its window (never later than `end`), or None when there is none."""
+        ...
+
     def status(self) -> BackendStatus: ...

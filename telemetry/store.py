@@ -55,6 +55,8 @@ class TelemetryStore:
     span_records: list[Span] = field(default_factory=list)
     alert_records: list[Alert] = field(default_factory=list)
     deployment_records: list[Deployment] = field(default_factory=list)
+    # The same system working normally (the files layout's `reference/`), if known.
+    reference_store: TelemetryStore | None = None
 
     def __post_init__(self) -> None:
         self._logs = _index(self.log_records, _log_time)
@@ -168,6 +170,12 @@ class TelemetryStore:
 
     def deployments(self, start: float, end: float) -> Sequence[Deployment]:
         return [d for d in self.deployment_records if start <= d.time < end]
+
+    def reference(self, start: float, end: float) -> tuple[TelemetryStore, float, float] | None:
+        ref = self.reference_store
+        if ref is None or ref.start >= end:
+            return None
+        return ref, ref.start, min(ref.end, end)
 
     def status(self) -> BackendStatus:
         return BackendStatus(

@@ -161,3 +161,55 @@ def test_metric_series_are_made_regular_and_keep_their_labels(tmp_path):
     assert [v if v == v else None for v in series.values] == [0, 1, 2, None, None, 5]
     assert store.series[("web", "custom_thing")].unit == ""
     assert 'custom_thing' in store.metric_names()
+
+
+def _with_reference(out, tmp_path):
+    """A directory whose `reference/` is a copy of the same export (its logs only)."""
+    case = tmp_path / "case"
+    shutil.copytree(out, case)
+    (case / "reference").mkdir()
+    shutil.copy(out / "logs.jsonl", case / "reference" / "logs.jsonl")
+    return case
+
+
+def test_a_reference_directory_is_the_stores_reference(exported, tmp_path):
+    original, out = exported
+    case = _with_reference(out, tmp_path)
+    store = load_directory(case)
+    ref = store.reference_store
+    assert ref is not None and len(ref.log_records) == len(original.log_records)
+    start, end = store.time_range()
+    assert store.reference(start, end) == (ref, *ref.time_range())
+    assert store.reference(start, ref.start) is None  # a reference never comes from after the window
+    assert load_directory(out).reference_store is None
+
+
+def test_now_cuts_the_reference_too_and_drops_one_that_begins_later(exported, tmp_path):
+    original, out = exported
+    case = _with_reference(out, tmp_path)
+    start, end = original.time_range()
+    now = start + (end - start) / 2
+    ref = load_directory(case, now=now).reference_store
+    assert ref.time_range()[1] <= now and all(r.time <= now for r in ref.log_records)
+    (case / "reference" / "logs.jsonl").write_text(
+        '{"time": %r, "service": "a", "message": "later", "level": "INFO"}\n' % (now + 60))
+    assert load_directory(case, now=now).reference_store is None
+
+
+def test_a_malformed_reference_is_an_error_naming_its_file(exported, tmp_path):
+    _, out = exported
+    case = _with_reference(out, tmp_path)
+    (case / "reference" / "logs.jsonl").write_text("{oops\n")
+    with pytest.raises(LayoutError, match=r"^reference/.*logs.jsonl line 1: not JSON"):
+        load_directory(case)
+
+
+def test_a_reference_is_written_with_the_store(exported, tmp_path):
+    from telemetry.layout import write_directory
+
+    _, out = exported
+    store = load_directory(_with_reference(out, tmp_path))
+    written = write_directory(store, tmp_path / "again")
+    assert "reference/logs.jsonl" in written
+    again = load_directory(tmp_path / "again")
+    assert len(again.reference_store.log_records) == len(store.reference_store.log_records)

@@ -47,13 +47,15 @@ def _archive(name: str) -> Path:
 
 
 def _extract_sample(archive: Path, day: str, inject_time: str, dest: Path) -> Path:
-    """The day's metrics and fault list, and the log and trace files of one fault's minutes;
-    the fault list cut down to that fault and the one before it."""
+    """The day's metrics and fault list, the log and trace files of one fault's minutes, and
+    those of the fault-free phase; the fault list cut down to that fault and the one before it."""
     hour, minute = int(inject_time[11:13]), int(inject_time[14:16])
     minutes = {f"{(hour * 60 + minute + k) // 60:02d}_{(hour * 60 + minute + k) % 60:02d}" for k in range(3)}
     prefix = f"rca_data/{day}/"
 
     def wanted(name: str) -> bool:
+        if name.startswith(f"construct_data/{day}/"):
+            return name.split("/")[2] in ("log", "trace")
         rest = name.removeprefix(prefix)
         fault_minute = rest.startswith(("log/", "trace/")) and rest.split("/")[1][:5] in minutes
         return name.startswith(prefix) and (rest.startswith("metric/") or rest.endswith("fault_list.json")
@@ -63,8 +65,6 @@ def _extract_sample(archive: Path, day: str, inject_time: str, dest: Path) -> Pa
         for member in tar:
             if member.isfile() and wanted(member.name):
                 tar.extract(member, dest, filter="data")
-            elif not member.name.startswith(prefix) and (dest / prefix).exists():
-                break  # past the day's fault-phase data: the rest need not be decompressed
     day_dir = dest / prefix
     fault_list = day_dir / f"{day}-fault_list.json"
     faults = sorted((f for hour_faults in json.loads(fault_list.read_text()).values() for f in hour_faults),
@@ -92,8 +92,10 @@ def test_a_case_has_the_layout_files_and_its_truth_apart(imported):
     system, cases = imported
     assert len(cases) == 2
     case = cases[-1]
+    # TrainTicket's day kept logs and traces of a fault-free phase before these faults: their reference.
+    reference = ["reference"] if system == "trainticket" else []
     assert sorted(p.name for p in case.path.iterdir()) == sorted(
-        ["metrics.om", "logs.jsonl", "traces.otlp.json", "topology.json", "truth.json"])
+        ["metrics.om", "logs.jsonl", "traces.otlp.json", "topology.json", "truth.json", *reference])
     truth = _truth(case)
     assert truth["system"] == system and truth["inject_time"] == SAMPLES[system][2].replace(" ", "T") + "Z"
     assert truth["root_cause_service"] == service_of(truth["inject_pod"])
@@ -154,16 +156,30 @@ def test_idle_minutes_read_as_no_requests_not_as_missing_data(imported):
     assert idle > 0
 
 
+@pytest.mark.parametrize("imported", ["trainticket"], indirect=True)
+def test_the_fault_free_phase_is_each_later_cases_reference(imported):
+    _, cases = imported
+    stores = [FilesBackend(case.path).store for case in cases]
+    refs = [store.reference_store for store in stores]
+    assert all(ref is not None and ref.log_records and ref.span_records for ref in refs)
+    assert refs[0].time_range() == refs[1].time_range()  # one phase, the same for every case
+    for store, ref in zip(stores, refs, strict=True):
+        assert ref.time_range()[1] <= store.time_range()[1]  # never from after the case's present
+        assert {s.name for s in ref.services()} == {s.name for s in store.services()}
+    assert sorted(p.name for p in (cases[0].path / "reference").iterdir()) == sorted(
+        ["metrics.om", "logs.jsonl", "traces.otlp.json", "topology.json"])
+
+
 def test_no_served_file_carries_the_label(imported):
     _, cases = imported
     for case in cases:
         truth = _truth(case)
-        assert {p.name for p in case.path.iterdir()} <= set(SERVED_FILES) | {"truth.json"}
+        assert {p.name for p in case.path.iterdir()} <= set(SERVED_FILES) | {"truth.json", "reference"}
         for word in (truth["root_cause_service"], truth["fault_type"], truth["inject_pod"]):
             assert word not in case.path.name
         labels = re.compile(r"\b(?:inject\w*|fault\w*|root_cause\w*|chaos\w*|cpu_contention|cpu_consumed|"
                             r"network_delay)\b", re.IGNORECASE)
-        for name in SERVED_FILES:
+        for name in [*SERVED_FILES, *(f"reference/{n}" for n in SERVED_FILES)]:
             path = case.path / name
             if path.exists():
                 assert not labels.search(path.read_text()), f"{case.path.name}/{name}"

@@ -4,12 +4,18 @@ Logs and traces are streamed file by file (a day of OnlineBoutique spans does no
 comfortably); each row goes to the case whose window holds it, and a case's logs and traces
 are written as soon as the files have moved well past its window. Metrics and the topology
 (which needs every span of the day) are written last.
+
+The day's fault-free phase (`construct_data/DAY`, when it kept logs or traces) is every later
+case's reference: the same system working normally, in the layout's `reference/`. A case that
+ends before that phase does not get it (nothing in a case comes from after its present).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
+import math
 import re
 import shutil
 from bisect import bisect_right
@@ -19,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from telemetry.layout.changes import topology_dict
-from telemetry.layout.files import LOGS, METRICS, TOPOLOGY, TRACES, write_json
+from telemetry.layout.files import LOGS, METRICS, REFERENCE, TOPOLOGY, TRACES, write_json
 from telemetry.layout.logs import write_logs_jsonl
 from telemetry.layout.metrics import write_openmetrics
 from telemetry.layout.traces import otlp_traces
@@ -48,7 +54,7 @@ _ADDRESS = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 @dataclass
 class Case:
     path: Path
-    fault: Fault
+    fault: Fault | None  # None for the fault-free phase
     window: Window
     logs: list[LogRecord] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
@@ -57,11 +63,15 @@ class Case:
     series: int = 0
     written: bool = False
     seen: set = field(default_factory=set)
+    first: float = math.inf  # the earliest and latest instants of its logs and spans
+    last: float = -math.inf
+    reference: bool = False  # whether it holds the fault-free phase as its reference
 
     @property
     def summary(self) -> str:
         return (f"{self.log_lines:,} log lines, {self.span_count:,} spans, {self.series:,} series, "
-                f"{iso(self.window.start)} to {iso(self.window.now)}")
+                f"{iso(self.window.start)} to {iso(self.window.now)}"
+                + (", with the fault-free phase as reference" if self.reference else ""))
 
 
 def import_nezha(source: str | Path, out: str | Path, labels: str | Path | None = None) -> list[Case]:
@@ -95,8 +105,9 @@ def _import_day(day: Day, out: Path, fine: dict[str, dict]) -> list[Case]:
         cases.append(Case(path, fault, window))
 
     calls: set[tuple[str, str]] = _dependencies(metric_dir / "dependency.csv")
-    _stream(day, "log", cases, pods, calls)
-    _stream(day, "trace", cases, pods, calls)
+    for kind in ("log", "trace"):
+        _stream(day.path / kind, day.name, kind, cases, pods, calls)
+    fault_free = _fault_free_phase(day, out, pods, calls)
 
     services = _services(pods, calls)
     entry = next((s.name for s in services if s.kind == "gateway"), None)
@@ -104,11 +115,39 @@ def _import_day(day: Day, out: Path, fine: dict[str, dict]) -> list[Case]:
     series = nezha_metrics.read_metrics(metric_dir, pod_rows, grid, {s.name for s in services}, entry)
     day_store = TelemetryStore("nezha", services, 0.0, 0.0, series=series)
     labels = fine.get(system, {})
+    if fault_free is not None:
+        _write_metrics(fault_free, day_store, services)
+        write_json(fault_free.path / TOPOLOGY, topology_dict(services, fault_free.window.start,
+                                                             fault_free.window.now))
     for case in cases:
         _write_metrics(case, day_store, services)
         write_json(case.path / TOPOLOGY, topology_dict(services, case.window.start, case.window.now))
         write_json(case.path / TRUTH, _truth(case, system, day.name, labels))
+        if fault_free is not None and fault_free.window.now <= case.window.now:
+            shutil.copytree(fault_free.path, case.path / REFERENCE)
+            case.reference = True
+    if fault_free is not None:
+        shutil.rmtree(fault_free.path)
     return cases
+
+
+def _fault_free_phase(day: Day, out: Path, pods: set[str], calls: set[tuple[str, str]]) -> Case | None:
+    """The logs and traces of the day's fault-free phase, written to a folder of their own;
+    its window is the stretch they cover."""
+    folder = day.fault_free
+    if folder is None:
+        return None
+    phase = Case(out / f".fault-free-{day.name}", None, Window(-math.inf, math.inf))
+    if phase.path.exists():
+        shutil.rmtree(phase.path)
+    phase.path.mkdir(parents=True)
+    for kind in ("log", "trace"):
+        _stream(folder / kind, day.name, kind, [phase], pods, calls)
+    if phase.first > phase.last:
+        shutil.rmtree(phase.path)
+        return None
+    phase.window = dataclasses.replace(phase.window, start=phase.first, now=phase.last + 1.0)
+    return phase
 
 
 def _dependencies(path: Path) -> set[tuple[str, str]]:
@@ -122,22 +161,23 @@ def _dependencies(path: Path) -> set[tuple[str, str]]:
                 and not _ADDRESS.match(row["Target"]) and service_of(row["Source"]) != service_of(row["Target"])}
 
 
-def _files(day: Day, kind: str) -> list[tuple[float, Path]]:
-    """A day's `HH_MM_<kind>.csv` files, in time order (those without a time last)."""
-    midnight = datetime.fromisoformat(day.name).replace(tzinfo=UTC).timestamp()
+def _files(folder: Path, day: str) -> list[tuple[float, Path]]:
+    """A day's `HH_MM_<kind>.csv` files in `folder`, in time order (those without a time last)."""
+    midnight = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
     found = []
-    for path in (day.path / kind).glob("*.csv"):
+    for path in folder.glob("*.csv"):
         m = _FILE_MINUTE.match(path.name)
         found.append((midnight + int(m["hour"]) * 3600 + int(m["minute"]) * 60 if m else float("inf"), path))
     return sorted(found)
 
 
-def _stream(day: Day, kind: str, cases: list[Case], pods: set[str], calls: set[tuple[str, str]]) -> None:
+def _stream(folder: Path, day: str, kind: str, cases: list[Case], pods: set[str], calls: set[tuple[str, str]]
+            ) -> None:
     starts = [c.window.start for c in cases]
     for case in cases:
         case.seen = set()
         case.written = False
-    for file_time, path in _files(day, kind):
+    for file_time, path in _files(folder, day):
         spans_by_id: dict[str, str] = {}
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
@@ -215,11 +255,14 @@ def _flush(case: Case, kind: str) -> None:
         case.logs.sort(key=lambda r: r.time)
         if case.logs:
             write_logs_jsonl(case.logs, case.path / LOGS)
+            case.first, case.last = min(case.first, case.logs[0].time), max(case.last, case.logs[-1].time)
         case.log_lines, case.logs = len(case.logs), []
     else:
         case.spans.sort(key=lambda s: s.start)
         if case.spans:
             write_json(case.path / TRACES, otlp_traces(case.spans, scope="nezha-import", kind=0, status=False))
+            case.first = min(case.first, case.spans[0].start)
+            case.last = max(case.last, max(s.start + s.duration_ms / 1000 for s in case.spans))
         case.span_count, case.spans = len(case.spans), []
     case.written, case.seen = True, set()
 

@@ -1,7 +1,8 @@
 """Where a Nezha day lives on disk, its fault list, its pods and the finer labels.
 
 A day is a directory `rca_data/DAY/` holding `DAY-fault_list.json`, `metric/`, `log/`,
-`trace/`; it comes extracted or inside the day's `.tar.xz` archive.
+`trace/`; it comes extracted or inside the day's `.tar.xz` archive. Beside it,
+`construct_data/DAY/` may hold the logs and traces of a fault-free phase of the same day.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ class Day:
     name: str  # DAY, e.g. 2022-08-22
     faults: tuple[Fault, ...]  # by injection time
 
+    @property
+    def fault_free(self) -> Path | None:
+        """construct_data/DAY, when it holds logs or traces of the fault-free phase."""
+        path = self.path.parent.parent / "construct_data" / self.name
+        return path if any((path / kind).glob("*.csv") for kind in ("log", "trace")) else None
+
 
 def find_days(root: Path) -> list[Day]:
     """Every day under `root` (itself a day, or up to two levels above days)."""
@@ -85,7 +92,7 @@ def _read_day(fault_list: Path) -> Day:
 @contextlib.contextmanager
 def opened(source: str | Path) -> Iterator[Path]:
     """A directory holding the data: `source` itself, or an archive extracted to a temporary
-    directory (only the fault-phase data, `rca_data/`)."""
+    directory (the fault phase, `rca_data/`, and the fault-free phase's logs and traces)."""
     path = Path(source)
     if path.is_dir():
         yield path
@@ -95,11 +102,17 @@ def opened(source: str | Path) -> Iterator[Path]:
     if not tarfile.is_tarfile(path):
         raise ValueError(f"{source}: neither a directory nor a tar archive")
     with tempfile.TemporaryDirectory(prefix="nezha-") as tmp, tarfile.open(path) as archive:
-        members = [m for m in archive.getmembers() if m.name.lstrip("./").startswith("rca_data/")]
-        if not members:
+        members = [m for m in archive.getmembers() if _wanted(m.name.lstrip("./"))]
+        if not any(m.name.lstrip("./").startswith("rca_data/") for m in members):
             raise ValueError(f"{source}: no rca_data/ in the archive")
         archive.extractall(tmp, members=members, filter="data")
         yield Path(tmp)
+
+
+def _wanted(name: str) -> bool:
+    parts = name.split("/")
+    return parts[0] == "rca_data" or (parts[0] == "construct_data" and len(parts) >= 3
+                                      and parts[2] in ("log", "trace"))
 
 
 def read_labels(source: str | Path | None, near: Path) -> dict[str, dict]:

@@ -51,6 +51,7 @@ class Anomaly:
     # `baseline` is then the level before it (or after it, for one under way when the window began).
     ended: float | None = None
     breach_seconds: float = 0.0  # time spent beyond the metric's service-level bound in the window
+    detail: str = ""  # what moved, where it is not one series (a request path, say)
 
 
 def _median(sorted_values: list[float]) -> float:
@@ -440,7 +441,8 @@ def _sli_breach(metric, series, start, step, threshold) -> Anomaly | None:
     first = next((i for i, v in enumerate(series) if v > threshold), None)
     if first is None:
         return None
-    tail = series[-max(3, len(series) // 20):]
+    # Where it is now: the latest samples, never reaching back before the breach began.
+    tail = series[max(first, len(series) - max(3, len(series) // 20)):]
     persistent = sum(v > threshold for v in tail) >= 0.6 * len(tail)
     breach_share = sum(v > threshold for v in series[first:]) / len(series[first:])
     if breach_share < 0.8:

@@ -42,7 +42,7 @@ CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a s
 OWN_LOG_CATEGORIES = frozenset({"memory", "crash", "disk", "connection_pool", "config", "auth", "dns",
                                 "code_exception", "overload", "connection_reset"})
 # Failure families; request_rate is load, not failure.
-FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "availability", "flow")
+FAILURE_FAMILIES = ("errors", "latency", "saturation", "network", "restarts", "availability", "flow", "code")
 # Families that can be pure side effects of a failing dependency.
 PROPAGATING_FAMILIES = frozenset({"errors", "latency"})
 AT_LIMIT = 0.9  # the strength of evidence of a resource at its limit (metric_kinds.SLI_BREACH)
@@ -394,7 +394,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     if not st.ongoing:
         st.ended = max((a.ended for a in st.anomalies if a.ended is not None), default=None)
         st.load = _merged(st.load, _load_that_ended(st))
-    specific = {"saturation": 0.5, "network": 0.7, "restarts": 0.7, "availability": 0.8}
+    specific = {"saturation": 0.5, "network": 0.7, "restarts": 0.7, "availability": 0.8, "code": 0.7}
     st.own_specific = max((specific.get(f, 0.0) * min(1.0, best[f] / 0.6) for f in st.families), default=0.0)
 
 
@@ -482,7 +482,7 @@ def _metric_signals(a: Anomaly) -> list[str]:
         "connection_pool_active": "pool_in_use_up", "connection_pool_wait_ms": "pool_wait_up",
         "disk_usage_percent": "disk_filling", "network_rtt_ms": "network_rtt_up",
         "tcp_retransmits_per_second": "tcp_retransmits_up", "restarts_total": "restarts",
-        "call_gap_ms": "call_gap_up", "error_log_rate": "error_logs_up",
+        "call_gap_ms": "call_gap_up", "error_log_rate": "error_logs_up", "requests_off_path": "request_path_broken",
     }
     if a.metric == "up" and not up:
         return ["instances_unreachable"]
@@ -497,6 +497,8 @@ def _metric_signals(a: Anomaly) -> list[str]:
 
 
 def _describe(a: Anomaly) -> str:
+    if a.detail:
+        return f"{a.detail}, since {iso(a.onset)}"
     if a.kind == "restarts":
         return f"restarts: {a.current - a.baseline:g} since {iso(a.onset)}"
     change = f" ({a.change_pct:+.0f}%)" if a.change_pct is not None else ""

@@ -20,7 +20,7 @@ class MetricKind:
     abs_floor: float  # smallest change that can matter, in the metric's unit
     rel_floor: float  # smallest relative change that can matter
     # errors | latency | dependency_latency | saturation | traffic | availability | network |
-    # restarts | flow (a code path that stopped) | node | other
+    # restarts | flow (a code path that stopped) | code (requests that left their path) | node | other
     family: str
     weight: float  # how strongly a breach of this metric points at a failing service
     min_level: float | None = None  # a rise that stays below this is not a failure (e.g. CPU)
@@ -55,6 +55,9 @@ KINDS: dict[str, MetricKind] = {
     # one log statement's lines per minute, fallen by four fifths or more.
     "error_log_rate": MetricKind("up", 3.0, 1.0, "errors", 0.8),
     "log_statement_rate": MetricKind("down", 2.0, 0.8, "flow", 0.8),
+    # The share of one kind of request that left the path it takes in normal operation (see
+    # analysis.request_paths): found by a significance test, so any change counts.
+    "requests_off_path": MetricKind("up", 0.0, 0.0, "code", 0.9),
 }
 
 # Name rules, first match wins: (pattern, kind).

@@ -82,6 +82,9 @@ class LiveConfig:
     cache_seconds: float = 15.0
     max_log_lines: int = 5000
     max_traces: int = 20
+    # How far back the same system was working normally, to compare a window with (say "1d":
+    # the same hours yesterday); None: no reference.
+    reference_offset: float | None = None
     depends_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     prometheus: PrometheusConfig | None = None
@@ -158,6 +161,8 @@ def _apply_environment(doc: dict, environ: Mapping[str, str], origins: dict[str,
 
     if (value := get("AIOPS_SERVICE_LABEL")) is not None:
         put(None, "service_label", value, "AIOPS_SERVICE_LABEL")
+    if (value := get("AIOPS_REFERENCE_OFFSET")) is not None:
+        put(None, "reference_offset", value, "AIOPS_REFERENCE_OFFSET")
     for system in HTTP_SYSTEMS:
         for suffix, key in _AUTH_SUFFIXES.items():
             var = f"AIOPS_{system.upper()}_{suffix}"
@@ -276,6 +281,7 @@ def _parse(top: _Section) -> LiveConfig:
     cache_seconds = top.duration("cache_seconds", 15.0)
     max_log_lines = top.number("max_log_lines", 5000, integer=True)
     max_traces = top.number("max_traces", 20, integer=True)
+    reference_offset = top.duration("reference_offset", 0.0) if "reference_offset" in top.data else None
     depends_on, kinds = _topology(top.sub("topology"))
 
     systems: dict[str, Any] = {}
@@ -305,8 +311,8 @@ def _parse(top: _Section) -> LiveConfig:
         systems["kubernetes"] = _kubernetes(kube, timeout)
     top.done()
     return LiveConfig(service_label=service_label, history=history, cache_seconds=cache_seconds,
-                      max_log_lines=max_log_lines, max_traces=max_traces, depends_on=depends_on, kinds=kinds,
-                      **systems)
+                      max_log_lines=max_log_lines, max_traces=max_traces, reference_offset=reference_offset,
+                      depends_on=depends_on, kinds=kinds, **systems)
 
 
 def _endpoint(section: _Section, system: str, timeout: float) -> Endpoint:

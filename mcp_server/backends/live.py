@@ -350,6 +350,12 @@ class LiveBackend:
             return []
         return traces.trace(trace_id)
 
+    # -- normal operation ---------------------------------------------------------------
+    def reference(self, start: float, end: float) -> tuple[LiveBackend, float, float] | None:
+        """The same window `reference_offset` earlier (yesterday's, last week's), if configured."""
+        offset = self.config.reference_offset
+        return None if offset is None else (self, start - offset, end - offset)
+
     # -- changes ------------------------------------------------------------------------
     def deployments(self, start: float, end: float) -> Sequence[Deployment]:
         return self.kubernetes.changes(start, end) if self.kubernetes is not None else []

@@ -15,8 +15,8 @@ from ..analysis.anomalies import Anomaly
 from ..analysis.metric_kinds import STATIC_METRICS
 from ..state import ServerState
 from .common import (DEFAULT_WINDOW_MINUTES, READ_ONLY, Cursor, EndTime, Output, Page, Service, ServiceFilter,
-                     Window, WindowMinutes, check_choice, check_service, paginate, time_window, tool, up_to,
-                     window_model)
+                     Window, WindowMinutes, check_choice, check_service, paginate, time_window, tool, untrusted,
+                     up_to, window_model)
 
 
 class MetricSummary(Output):
@@ -54,6 +54,7 @@ class AnomalyItem(Output):
     zscore: float | None = None
     score: float
     persistent: bool
+    detail: untrusted(240) | None = Field(None, description="what moved, where it is not one metric")
 
 
 class AnomaliesResult(Output):
@@ -160,7 +161,8 @@ def tools(state: ServerState) -> list[Tool]:
                 items.append(AnomalyItem(
                     service=name, metric="*" if a.direction == "missing" else a.metric, direction=a.direction,
                     onset=iso(a.onset), baseline=_round(a.baseline), current=_round(a.current),
-                    change_pct=a.change_pct, zscore=_round(a.zscore), score=a.score, persistent=a.persistent))
+                    change_pct=a.change_pct, zscore=_round(a.zscore), score=a.score, persistent=a.persistent,
+                    detail=a.detail or None))
         items.sort(key=lambda x: (-x.score, x.onset, x.service, x.metric))
         page, meta = paginate(items, limit, cursor)
         return AnomaliesResult(

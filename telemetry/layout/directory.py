@@ -39,14 +39,40 @@ def write_directory(store: TelemetryBackend, out_dir: str | Path, *,
     }
     if rules is not None:
         files[names.RULES] = write_rules(rules, out / names.RULES)
+    reference = getattr(store, "reference_store", None)
+    if reference is not None:
+        for name, path in write_directory(reference, out / names.REFERENCE, metric_help=metric_help).items():
+            files[f"{names.REFERENCE}/{name}"] = path
     return files
+
+
+class _AfterNow(LayoutError):
+    """The directory's telemetry begins after `now`."""
 
 
 def load_directory(path: str | Path, now: float | None = None) -> TelemetryStore:
     """The telemetry in `path`. Every file is optional; only the layout's own file names are
     opened. With `now`, nothing after it is kept and the store ends at `now`; otherwise it ends
-    where topology.json says, or at the latest record. Raises LayoutError (a ValueError)."""
+    where topology.json says, or at the latest record. A `reference/` subdirectory (the system
+    working normally) becomes the store's `reference_store`, unless it begins after `now`.
+    Raises LayoutError (a ValueError)."""
     root = Path(path)
+    store = _load(root, now)
+    if (root / names.REFERENCE).is_dir():
+        try:
+            reference = _load(root / names.REFERENCE, now, ends_at_now=False)
+        except _AfterNow:
+            reference = None
+        except LayoutError as exc:
+            raise LayoutError(f"{names.REFERENCE}/{exc}") from None
+        if reference is not None and (reference.log_records or reference.span_records or reference.series):
+            store.reference_store = reference  # else nothing of it is known yet at `now`
+    return store
+
+
+def _load(root: Path, now: float | None, ends_at_now: bool = True) -> TelemetryStore:
+    """One directory's files; with `now`, the store ends there (`ends_at_now`) or where its own
+    telemetry does, whichever is earlier."""
     if not root.is_dir():
         raise LayoutError(f"{root}: not a directory")
     present = {name for name in names.SERVED_FILES if (root / name).is_file()}
@@ -72,14 +98,14 @@ def load_directory(path: str | Path, now: float | None = None) -> TelemetryStore
         observed = last = [d.time for d in deployments]
     if start is None:
         start = min(observed, default=now)
+    if end is None:  # just after the latest record: windows are half-open
+        end = max(last) + 0.001 if last else start
     if now is not None:
-        end = now
-    elif end is None:
-        end = max(last, default=start)
+        end = now if ends_at_now or end is None else min(end, now)
     if start is None or end is None:
         raise LayoutError(f"{root}: no timestamps in the telemetry files and no time range in {names.TOPOLOGY}")
     if end < start:
-        raise LayoutError(f"{root}: now ({iso(end)}) is before the first telemetry ({iso(start)})")
+        raise _AfterNow(f"{root}: now ({iso(end)}) is before the first telemetry ({iso(start)})")
     if not services:
         services = _services_from_data(series, logs, spans, alerts, deployments)
     return TelemetryStore(name="files", service_infos=services, start=start, end=end, log_records=logs,

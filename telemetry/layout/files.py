@@ -17,6 +17,10 @@ TOPOLOGY = "topology.json"
 RULES = "rules.yml"
 LOKI_PUSH = "loki-push.json"
 
+# A subdirectory of the same layout holding the system working normally: what the window is
+# compared with where it cannot tell normal from broken by itself.
+REFERENCE = "reference"
+
 # The only files a reader opens: anything else in a directory (a case's answer, notes) is not
 # telemetry and is never served.
 SERVED_FILES = (TOPOLOGY, METRICS, ALERTS, LOGS, TRACES, DEPLOYMENTS)

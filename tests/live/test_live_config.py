@@ -61,6 +61,7 @@ def test_toml_for_the_rest_and_environment_wins(tmp_path):
 service_label = "app"
 timeout_seconds = 3
 history = "2d"
+reference_offset = "7d"
 [prometheus]
 url = "http://from-file:9090"
 step = "30s"
@@ -94,6 +95,9 @@ orders-db = "database"
     assert cfg.loki.level_label == "detected_level" and cfg.loki.endpoint.timeout == 0.5
     assert cfg.tempo.most_recent is False
     assert cfg.depends_on == {"api": ("orders", "users")} and cfg.kinds == {"orders-db": "database"}
+    assert cfg.reference_offset == 7 * 86400
+    assert config.load(path, {"AIOPS_REFERENCE_OFFSET": "1d"}).reference_offset == 86400
+    assert config.load(None, {"AIOPS_LOKI_URL": "http://l"}).reference_offset is None
 
 
 @pytest.mark.parametrize("text,env,key", [
@@ -113,6 +117,7 @@ orders-db = "database"
     ("[loki]\nurl = 'http://l'\nmax_log_lines = 0\n", {}, "loki.max_log_lines: unknown key"),
     ("max_log_lines = 0\n[loki]\nurl = 'http://l'\n", {}, "max_log_lines: must be an integer above 0"),
     ("[loki\nurl = 'http://l'\n", {}, "not valid TOML"),
+    ("", {"AIOPS_LOKI_URL": "http://l", "AIOPS_REFERENCE_OFFSET": "yesterday"}, "AIOPS_REFERENCE_OFFSET: must be a"),
 ])
 def test_invalid_configuration_names_the_key(tmp_path, text, env, key):
     path = _toml(tmp_path, text) if text else None
