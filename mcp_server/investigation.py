@@ -231,11 +231,11 @@ class Investigation:
     @analysis
     def path_breaks(self) -> dict[str, request_paths.PathBreak]:
         """Per service, its requests that left the path they take in the backend's reference
-        period (the system working normally), if it has one."""
+        period (the system working normally) or, without one, earlier in the window."""
         found = self.backend.reference(self.start, self.end)
-        if found is None or not (self.logs or self.spans):
+        if not (self.logs or self.spans):
             return {}
-        reference, start, end = found
+        reference, start, end = found if found else (None, 0.0, 0.0)
         cache = log_templates.TemplateCache()
 
         def blames_another(line) -> bool:
@@ -243,7 +243,7 @@ class Investigation:
             return log_templates.about(cache.lookup(line.message)[1], mentions) == "dependency"
 
         normal = request_paths.requests_of(reference.logs(start, end, limit=MAX_LOG_LINES),
-                                           reference.spans(start, end), cache, blames_another)
+                                           reference.spans(start, end), cache, blames_another) if reference else {}
         window = request_paths.requests_of(self.logs, self.spans, cache, blames_another)
         return request_paths.path_breaks(
             {service: request_paths.judged(requests, start, end) for service, requests in normal.items()},

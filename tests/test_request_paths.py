@@ -68,8 +68,10 @@ def test_a_path_broken_for_the_whole_window_is_found_against_the_reference():
     assert found["api"].after == (8, 8) and found["api"].before == (0, 20)
 
 
-def test_without_a_reference_nothing_is_judged():
-    assert breaks(traffic(), window_of("api", [NORMAL] * 10 + [CUT_SHORT] * 10)) == {}
+def test_without_a_reference_the_windows_earlier_requests_are_the_normal_ones():
+    found = breaks(traffic(), window_of("api", [NORMAL] * 12 + [CUT_SHORT] * 12))
+    assert found["api"].kind == "missing_step" and found["api"].onset == pytest.approx(1130.0, abs=0.1)
+    assert breaks(traffic(), window_of("api", [CUT_SHORT] * 24)) == {}  # broken before the window: unseen
 
 
 def test_a_branch_the_reference_knows_is_not_a_break():

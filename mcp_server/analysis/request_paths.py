@@ -19,7 +19,9 @@ trace is where it went wrong, as its deepest failing span would be).
 Each rule is tested where the window's requests changed: the reference's requests and the
 window's before a split are one sample, the window's from the split on the other, and the
 split is the one chance explains least (Fisher's exact test). A service's break is believed
-when its chance, times the number of its rules tested, stays under SIGNIFICANCE.
+when its chance, times the number of its rules tested, stays under SIGNIFICANCE. Without a
+reference, the window's own first part is one, cut at a few points (WITHIN_CUTS): a fault
+that began before the window then looks normal.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ CONFIDENCE = 0.9  # share of them that must follow it
 MIN_BREAKS = 3  # window requests that must break it...
 MIN_BROKEN_SHARE = 0.5  # ... and this share of those from the split on: a fault breaks most of them
 SIGNIFICANCE = 1e-3  # for a service, over all of its rules tested
+WITHIN_CUTS = (0.25, 0.4, 0.55, 0.7)  # without a reference: where the window's requests are cut
 EDGE_SECONDS = 5.0  # requests this close to a window's edges may be cut short: not judged
 MAX_REQUESTS = 5_000  # the newest requests per service that are judged (and learned from)
 # A logger that names a line of code (Java `Class#42`, Python `module:42`) is one statement.
@@ -194,9 +197,13 @@ def judged(requests: Sequence[Request], start: float, end: float) -> list[Reques
 def path_breaks(reference: dict[str, list[Request]], window: dict[str, list[Request]]) -> dict[str, PathBreak]:
     """Per service, its own strongest break in the window (see the module's notes). Both
     arguments are `requests_of` results, already cut to their windows (`judged`)."""
+    def judge(service: str, requests: Sequence[Request], rules=None) -> list[tuple[PathBreak, list[Request]]]:
+        normal = reference.get(service)
+        return _rule_breaks(normal, requests, rules) if normal else _within(requests)
+
     found: dict[str, list[tuple[PathBreak, list[Request]]]] = {}
     for service, requests in window.items():
-        breaks = _rule_breaks(reference.get(service, []), requests)
+        breaks = judge(service, requests)
         if breaks:
             found[service] = breaks
     # trace -> services that broke in it, or failed there blaming another service
@@ -214,16 +221,17 @@ def path_breaks(reference: dict[str, list[Request]], window: dict[str, list[Requ
         explained = {q for _, broken in breaks for q in broken if q.below & broke_in[q.trace_id]}
         if explained:
             own = [q for q in window[service] if q not in explained]
-            breaks = _rule_breaks(reference.get(service, []), own, rules=[b.rule for b, _ in breaks])
+            breaks = judge(service, own, [b.rule for b, _ in breaks])
         if breaks:
             out[service] = min((b for b, _ in breaks), key=lambda b: (b.p, b.onset, b.rule))
     return out
 
 
 def _rule_breaks(reference: Sequence[Request], window: Sequence[Request],
-                 rules: Sequence[tuple[str, str]] | None = None) -> list[tuple[PathBreak, list[Request]]]:
+                 rules: Sequence[tuple[str, str]] | None = None, tests: int = 1) -> list[tuple[PathBreak, list[Request]]]:
     """The significant breaks of the rules the reference supports (or of `rules`), each with
-    the window's requests that broke it from its split on."""
+    the window's requests that broke it from its split on; `tests`: how many times the caller
+    asks (a factor on each chance)."""
     if not reference or not window:
         return []
     ref = _masks(reference)
@@ -253,12 +261,28 @@ def _rule_breaks(reference: Sequence[Request], window: Sequence[Request],
     distinct = len({(tuple(i for i, f in zip(indices, flags) if f), best[2]) for _, indices, flags, best in tested})
     out = []
     for (a, b), indices, flags, (split, p, before, after) in tested:
-        if p * distinct >= SIGNIFICANCE:
+        if p * distinct * tests >= SIGNIFICANCE:
             continue
         breaking = [window[i] for i, flag in zip(indices[split:], flags[split:], strict=True) if flag]
         out.append((PathBreak(window[0].service, "new_error" if is_error_event(b) else "missing_step", (a, b),
                               before, after, p, breaking[0].start, breaking[0].trace_id), breaking))
     return out
+
+
+def _within(window: Sequence[Request]) -> list[tuple[PathBreak, list[Request]]]:
+    """Without a reference, the window's own earlier requests are the normal ones: cut at a few
+    points of the window, the strongest breaks after a cut (each chance counted once per cut)."""
+    if len(window) < 2 * MIN_SUPPORT:
+        return []
+    first, last = window[0].start, window[-1].start
+    best: list[tuple[PathBreak, list[Request]]] = []
+    for share in WITHIN_CUTS:
+        cut = first + share * (last - first)
+        found = _rule_breaks([q for q in window if q.start < cut], [q for q in window if q.start >= cut],
+                             tests=len(WITHIN_CUTS))
+        if found and (not best or min(b.p for b, _ in found) < min(b.p for b, _ in best)):
+            best = found
+    return best
 
 
 def _normal_path(reference: Sequence[Request]) -> set[str]:
