@@ -72,6 +72,8 @@ def test_without_a_reference_the_windows_earlier_requests_are_the_normal_ones():
     found = breaks(traffic(), window_of("api", [NORMAL] * 12 + [CUT_SHORT] * 12))
     assert found["api"].kind == "missing_step" and found["api"].onset == pytest.approx(1130.0, abs=0.1)
     assert breaks(traffic(), window_of("api", [CUT_SHORT] * 24)) == {}  # broken before the window: unseen
+    failing = [("INFO", "c.s.Impl#10"), ("ERROR", "c.s.Impl#15"), ("INFO", "c.s.Impl#20")]
+    assert breaks(traffic(), window_of("api", [NORMAL] * 12 + [failing] * 12)) == {}  # the log analysis' part
 
 
 def test_a_branch_the_reference_knows_is_not_a_break():

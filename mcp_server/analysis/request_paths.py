@@ -20,8 +20,8 @@ Each rule is tested where the window's requests changed: the reference's request
 window's before a split are one sample, the window's from the split on the other, and the
 split is the one chance explains least (Fisher's exact test). A service's break is believed
 when its chance, times the number of its rules tested, stays under SIGNIFICANCE. Without a
-reference, the window's own first part is one, cut at a few points (WITHIN_CUTS): a fault
-that began before the window then looks normal.
+reference, the window's own first part is one, cut at a few points (WITHIN_CUTS), for missing
+steps only: a fault that began before the window then looks normal.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ SIGNIFICANCE = 1e-3  # for a service, over all of its rules tested
 WITHIN_CUTS = (0.25, 0.4, 0.55, 0.7)  # without a reference: where the window's requests are cut
 EDGE_SECONDS = 5.0  # requests this close to a window's edges may be cut short: not judged
 MAX_REQUESTS = 5_000  # the newest requests per service that are judged (and learned from)
+DESCRIBED_CHARS = 40  # of an event's text in a description
 # A logger that names a line of code (Java `Class#42`, Python `module:42`) is one statement.
 _CODE_LINE = re.compile(r"[#:]\d+$")
 
@@ -81,9 +82,9 @@ def as_anomaly(found: PathBreak) -> Anomaly:
     scored by how unlikely chance makes it."""
     (before_b, before_n), (after_b, after_n) = found.before, found.after
     first, second = found.rule
-    detail = (f"{after_b} of {after_n} requests that {describe(first)} "
-              + (f"did not {describe(second, past=False)}" if found.kind == "missing_step" else f"also {describe(second)}")
-              + f", against {before_b} of {before_n} in normal operation")
+    detail = (f"{after_b}/{after_n} requests that {describe(first)} "
+              + (f"did not {describe(second, past=False)}" if found.kind == "missing_step" else describe(second))
+              + f" (normally {before_b}/{before_n})")
     evidence = -math.log10(max(found.p, 1e-300))
     share = round(after_b / after_n, 4)
     return Anomaly(metric=METRIC, direction="up", onset=found.onset, baseline=round(before_b / before_n, 4),
@@ -102,10 +103,11 @@ def statement(record: LogRecord, cache: TemplateCache) -> str:
 
 
 def describe(event: str, past: bool = True) -> str:
-    """An event as words: "ran X" / "run X", "logged INFO c.s.Impl#34" / "log INFO ..."."""
+    """An event as words: "ran X" / "run X", "logged INFO c.s.Impl#34" / "log INFO ...", its
+    text cut to DESCRIBED_CHARS."""
     kind, _, rest = event.partition(" ")
     verb = {"span": ("ran", "run"), "log": ("logged", "log")}[kind][0 if past else 1]
-    return f"{verb} {rest}"
+    return f"{verb} {rest if len(rest) <= DESCRIBED_CHARS else rest[:DESCRIBED_CHARS - 1] + '…'}"
 
 
 def is_problem_event(event: str) -> bool:
@@ -271,15 +273,18 @@ def _rule_breaks(reference: Sequence[Request], window: Sequence[Request],
 
 def _within(window: Sequence[Request]) -> list[tuple[PathBreak, list[Request]]]:
     """Without a reference, the window's own earlier requests are the normal ones: cut at a few
-    points of the window, the strongest breaks after a cut (each chance counted once per cut)."""
+    points of the window, the strongest missing steps after a cut (each chance counted once per
+    cut). New errors inside a window are what the log analysis reads already (error lines per
+    minute, templates not seen before); a step that went missing only request paths show."""
     if len(window) < 2 * MIN_SUPPORT:
         return []
     first, last = window[0].start, window[-1].start
     best: list[tuple[PathBreak, list[Request]]] = []
     for share in WITHIN_CUTS:
         cut = first + share * (last - first)
-        found = _rule_breaks([q for q in window if q.start < cut], [q for q in window if q.start >= cut],
-                             tests=len(WITHIN_CUTS))
+        found = [(b, broken) for b, broken in _rule_breaks([q for q in window if q.start < cut],
+                                                            [q for q in window if q.start >= cut], tests=len(WITHIN_CUTS))
+                 if b.kind == "missing_step"]
         if found and (not best or min(b.p for b, _ in found) < min(b.p for b, _ in best)):
             best = found
     return best
