@@ -108,26 +108,27 @@ def _import_day(day: Day, out: Path, fine: dict[str, dict]) -> list[Case]:
     for kind in ("log", "trace"):
         _stream(day.path / kind, day.name, kind, cases, pods, calls)
     fault_free = _fault_free_phase(day, out, pods, calls)
-
-    services = _services(pods, calls)
-    entry = next((s.name for s in services if s.kind == "gateway"), None)
-    grid = nezha_metrics.MinuteGrid(phase)
-    series = nezha_metrics.read_metrics(metric_dir, pod_rows, grid, {s.name for s in services}, entry)
-    day_store = TelemetryStore("nezha", services, 0.0, 0.0, series=series)
-    labels = fine.get(system, {})
-    if fault_free is not None:
-        _write_metrics(fault_free, day_store, services)
-        write_json(fault_free.path / TOPOLOGY, topology_dict(services, fault_free.window.start,
-                                                             fault_free.window.now))
-    for case in cases:
-        _write_metrics(case, day_store, services)
-        write_json(case.path / TOPOLOGY, topology_dict(services, case.window.start, case.window.now))
-        write_json(case.path / TRUTH, _truth(case, system, day.name, labels))
-        if fault_free is not None and fault_free.window.now <= case.window.now:
-            shutil.copytree(fault_free.path, case.path / REFERENCE)
-            case.reference = True
-    if fault_free is not None:
-        shutil.rmtree(fault_free.path)
+    try:
+        services = _services(pods, calls)
+        entry = next((s.name for s in services if s.kind == "gateway"), None)
+        grid = nezha_metrics.MinuteGrid(phase)
+        series = nezha_metrics.read_metrics(metric_dir, pod_rows, grid, {s.name for s in services}, entry)
+        day_store = TelemetryStore("nezha", services, 0.0, 0.0, series=series)
+        labels = fine.get(system, {})
+        if fault_free is not None:
+            _write_metrics(fault_free, day_store, services)
+            write_json(fault_free.path / TOPOLOGY, topology_dict(services, fault_free.window.start,
+                                                                 fault_free.window.now))
+        for case in cases:
+            _write_metrics(case, day_store, services)
+            write_json(case.path / TOPOLOGY, topology_dict(services, case.window.start, case.window.now))
+            write_json(case.path / TRUTH, _truth(case, system, day.name, labels))
+            if fault_free is not None and fault_free.window.now <= case.window.now:
+                shutil.copytree(fault_free.path, case.path / REFERENCE)
+                case.reference = True
+    finally:
+        if fault_free is not None:
+            shutil.rmtree(fault_free.path, ignore_errors=True)
     return cases
 
 

@@ -13,8 +13,9 @@ other side (a *new error*), unless the error names another service as its cause.
 What belongs to the normal path: log statements below WARN (the developer's own word), and
 spans that ran in a reference request that logged no warning or error. What went wrong
 elsewhere: a request may break because a service it called broke first, so a break is the
-service's own only when no service below it in that trace broke too (the deepest break of a
-trace is where it went wrong, as its deepest failing span would be).
+service's own only when no service below it in that trace broke too, or failed there with
+errors naming another (the deepest break of a trace is where it went wrong, as its deepest
+failing span would be).
 
 Each rule is tested where the window's requests changed: the reference's requests and the
 window's before a split are one sample, the window's from the split on the other, and the
@@ -74,7 +75,6 @@ class PathBreak:
     after: tuple[int, int]  # the same from the split on (the reference counts as before)
     p: float
     onset: float  # the first break
-    example_trace: str
 
 
 def as_anomaly(found: PathBreak) -> Anomaly:
@@ -174,7 +174,7 @@ def _entries(spans: Sequence[Span], found: dict[tuple[str, str], _Draft]) -> dic
         parent = by_id.get((s.trace_id, s.parent_id)) if s.parent_id else None
         if parent is not None and parent.service == s.service:
             continue  # not an entry into the service
-        key = (s.service, s.span_id)
+        key = (s.service, f"{s.trace_id}/{s.span_id}")
         draft = found[key] = _Draft(s.service, s.trace_id, s.start, s.start + s.duration_ms / 1000.0)
         stack = [(s, True)]
         while stack:
@@ -267,7 +267,7 @@ def _rule_breaks(reference: Sequence[Request], window: Sequence[Request],
             continue
         breaking = [window[i] for i, flag in zip(indices[split:], flags[split:], strict=True) if flag]
         out.append((PathBreak(window[0].service, "new_error" if is_error_event(b) else "missing_step", (a, b),
-                              before, after, p, breaking[0].start, breaking[0].trace_id), breaking))
+                              before, after, p, breaking[0].start), breaking))
     return out
 
 
