@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from telemetry.backend import TelemetryBackend
+from telemetry.backend import BackendError, TelemetryBackend
 from telemetry.records import ERROR_LEVELS, MetricSeries
 
 from .analysis import correlation, edges, log_signals, log_templates, request_paths
@@ -231,23 +231,29 @@ class Investigation:
     @analysis
     def path_breaks(self) -> dict[str, request_paths.PathBreak]:
         """Per service, its requests that left the path they take in the backend's reference
-        period (the system working normally) or, without one, earlier in the window."""
-        found = self.backend.reference(self.start, self.end)
+        period (the system working normally) or, without one, earlier in the window. A
+        reference that cannot be fetched is done without."""
         if not (self.logs or self.spans):
             return {}
-        reference, start, end = found if found else (None, 0.0, 0.0)
         cache = log_templates.TemplateCache()
 
         def blames_another(line) -> bool:
             mentions = [m for m in cache.mentions(line.message, self.names) if m != line.service]
             return log_templates.about(cache.lookup(line.message)[1], mentions) == "dependency"
 
-        normal = request_paths.requests_of(reference.logs(start, end, limit=MAX_LOG_LINES),
-                                           reference.spans(start, end), cache, blames_another) if reference else {}
+        normal: dict[str, list[request_paths.Request]] = {}
+        found = self.backend.reference(self.start, self.end)
+        if found is not None:
+            reference, start, end = found
+            try:
+                requests = request_paths.requests_of(reference.logs(start, end, limit=MAX_LOG_LINES),
+                                                     reference.spans(start, end), cache, blames_another)
+            except BackendError:
+                requests = {}
+            normal = {service: request_paths.judged(q, start, end) for service, q in requests.items()}
         window = request_paths.requests_of(self.logs, self.spans, cache, blames_another)
         return request_paths.path_breaks(
-            {service: request_paths.judged(requests, start, end) for service, requests in normal.items()},
-            {service: request_paths.judged(requests, self.start, self.end) for service, requests in window.items()})
+            normal, {service: request_paths.judged(q, self.start, self.end) for service, q in window.items()})
 
     # -- traces -----------------------------------------------------------------------
     @analysis

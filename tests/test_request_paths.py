@@ -135,3 +135,24 @@ def test_a_logger_naming_a_line_is_the_statement_otherwise_its_template_is():
     assert request_paths.statement(line, cache) == "log INFO c.s.Impl#10"
     named = LogRecord(0.0, "api", "INFO", "found 3 items for user 42", "pod", "checkout")
     assert request_paths.statement(named, cache) == "log INFO checkout found <num> items for user <num>"
+
+
+def test_a_reference_that_cannot_be_fetched_is_done_without():
+    from mcp_server.investigation import Investigation
+    from telemetry.backend import BackendError
+    from telemetry.records import ServiceInfo
+    from telemetry.store import TelemetryStore
+
+    class Unreachable:
+        def logs(self, *args, **kwargs):
+            raise BackendError("Loki: connection refused")
+
+        def spans(self, *args, **kwargs):
+            raise BackendError("Tempo: connection refused")
+
+    logs, spans = window_of("api", [NORMAL] * 12 + [CUT_SHORT] * 12)
+    store = TelemetryStore("test", [ServiceInfo("api", "service", (), 1)], 1000.0, 1300.0, log_records=logs,
+                           span_records=spans)
+    store.reference = lambda start, end: (Unreachable(), 0.0, 500.0)
+    found = Investigation(store, 1000.0, 1300.0).path_breaks
+    assert found["api"].kind == "missing_step"  # from the window's own earlier requests
