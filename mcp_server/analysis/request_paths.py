@@ -230,7 +230,8 @@ def path_breaks(reference: dict[str, list[Request]], window: dict[str, list[Requ
 
 
 def _rule_breaks(reference: Sequence[Request], window: Sequence[Request],
-                 rules: Sequence[tuple[str, str]] | None = None, tests: int = 1) -> list[tuple[PathBreak, list[Request]]]:
+                 rules: Sequence[tuple[str, str]] | None = None, tests: int = 1
+                 ) -> list[tuple[PathBreak, list[Request]]]:
     """The significant breaks of the rules the reference supports (or of `rules`), each with
     the window's requests that broke it from its split on; `tests`: how many times the caller
     asks (a factor on each chance)."""
@@ -282,8 +283,8 @@ def _within(window: Sequence[Request]) -> list[tuple[PathBreak, list[Request]]]:
     best: list[tuple[PathBreak, list[Request]]] = []
     for share in WITHIN_CUTS:
         cut = first + share * (last - first)
-        found = [(b, broken) for b, broken in _rule_breaks([q for q in window if q.start < cut],
-                                                            [q for q in window if q.start >= cut], tests=len(WITHIN_CUTS))
+        before, after = [q for q in window if q.start < cut], [q for q in window if q.start >= cut]
+        found = [(b, broken) for b, broken in _rule_breaks(before, after, tests=len(WITHIN_CUTS))
                  if b.kind == "missing_step"]
         if found and (not best or min(b.p for b, _ in found) < min(b.p for b, _ in best)):
             best = found
