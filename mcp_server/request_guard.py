@@ -19,7 +19,7 @@ class RequestGuard:
     def __init__(self, sessions: Sessions, tools: list[Tool], prompts: list[str],
                  disabled: dict[str, str] | None = None) -> None:
         self.sessions = sessions
-        self.checks = {t.name: ArgumentCheck(t.name, t.fn) for t in tools}
+        self.checks = {t.name: ArgumentCheck(t) for t in tools}
         self.prompts = prompts
         self.disabled = disabled or {}  # tool name -> why it is not served
 

@@ -55,12 +55,15 @@ def serve(args: argparse.Namespace, backend) -> int:
         from .http import serve_http
 
         return serve_http(make, state, backend, args)
+    # Started before the server is assembled: generating an incident is work of the same kind
+    # (CPU), so it costs no more alongside that, while alongside the handshake it would delay
+    # every answer to the host.
+    backend.start(prepare=state.prepare)
     try:
         server = make()
     except ValueError as exc:
         print(f"aiops-mcp: {exc}", file=sys.stderr)
         return 2
-    backend.start(prepare=state.prepare)
     try:
         server.run("stdio")
     except KeyboardInterrupt:

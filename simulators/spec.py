@@ -6,15 +6,12 @@ be finite, times sane, and the telemetry a spec would generate must fit in memor
 (`volume.too_large`); every refusal is one line.
 """
 
-from __future__ import annotations
-
 import json
 import re
-import tomllib
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -59,7 +56,7 @@ class TopologySpec(_Strict):
     services: tuple[ServiceSpec, ...] = Field(min_length=1, max_length=2000)
 
     @model_validator(mode="after")
-    def _check_graph(self) -> TopologySpec:
+    def _check_graph(self) -> Self:
         names = [s.name for s in self.services]
         seen: set[str] = set()
         for name in names:
@@ -111,7 +108,7 @@ class FaultSpec(_Strict):
     recovery: str | None = None  # how it ends (default_recovery when not given)
 
     @model_validator(mode="after")
-    def _check_end(self) -> FaultSpec:
+    def _check_end(self) -> Self:
         if self.end_minute is not None:
             if self.duration_minutes is not None:
                 raise ValueError("end_minute: give either end_minute or duration_minutes, not both")
@@ -224,7 +221,7 @@ class ScenarioSpec(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _check_faults(self) -> ScenarioSpec:
+    def _check_faults(self) -> Self:
         topology = self.topology or default_topology()
         names = [s.name for s in topology.services]
         for i, fault in enumerate(self.faults):
@@ -253,7 +250,7 @@ class ScenarioSpec(_Strict):
         return -earliest if earliest < 0 else 0.0
 
     @model_validator(mode="after")
-    def _fits_in_memory(self) -> ScenarioSpec:
+    def _fits_in_memory(self) -> Self:
         problem = too_large(self)
         if problem:
             raise ValueError(problem)
@@ -298,6 +295,8 @@ def read_spec_data(path: str | Path) -> dict:
         raise SpecError(f"cannot read scenario file {str(path)!r}: {exc.strerror or exc}") from None
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(f"{path.name}: larger than {MAX_SPEC_BYTES // 1024} KB; a scenario spec is a small file")
+    import tomllib  # here, not at the top: a server given a preset never reads TOML
+
     try:
         data = tomllib.loads(raw.decode("utf-8")) if kind == "TOML" else json.loads(raw)
     except RecursionError:

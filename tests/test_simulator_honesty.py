@@ -3,8 +3,9 @@ internal consistency between signals."""
 
 import hashlib
 import json
-import re
 import os
+import random
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from simulators import FAULT_TYPES, PRESET_NAMES, parse_spec, preset_spec, simulate
 from simulators.export import export_all
+from simulators.rng import _standard_normal
 from tests.conftest import FIXED_END, ROOT, fault_sim
 
 FAULT_SERVICES = {
@@ -194,3 +196,10 @@ def test_exported_json_contains_no_python_reprs(tmp_path):
               for line in strings(rec)]
     assert len(texts) > 1000
     assert not [t for t in texts if reprs.search(t)]
+
+
+def test_pre_drawn_noise_is_exactly_what_random_gauss_draws():
+    """The noise table's draws are `random.gauss`'s, number for number: scenarios must not shift
+    when the way of drawing changes."""
+    expected = random.Random("noise-table")
+    assert _standard_normal(random.Random("noise-table"), 1000) == [expected.gauss(0.0, 1.0) for _ in range(1000)]

@@ -46,6 +46,22 @@ async def test_schemas_refuse_unknown_arguments_describe_each_and_stay_portable(
     assert seed["maximum"] == 2**31 - 1
 
 
+async def test_result_schemas_describe_results_as_sent_without_generated_titles():
+    srv, _ = make_server()
+    async with Client(srv) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        alerts = await client.call_tool("fetch_active_alerts", {"include_resolved": True})
+    for t in tools.values():
+        for node in _walk(t.output_schema):
+            assert not isinstance(node.get("title"), str), t.name
+            assert {"type": "null"} not in node.get("anyOf", []) or "default" not in node, t.name
+    item = tools["fetch_active_alerts"].output_schema["$defs"]["AlertItem"]["properties"]
+    assert item["ends_at"] == {"type": "string"}  # None is sent by leaving the field out
+    assert any("ends_at" not in a for a in alerts.structured_content["alerts"])
+    runbook = tools["lookup_runbook"].output_schema["$defs"]["RunbookItem"]
+    assert runbook["properties"]["title"] == {"type": "string"}  # a property called title stays
+
+
 STRICT = [
     ({"window": 120}, ["unknown argument 'window'", "accepts: severity", "window_minutes"]),
     ({"include_resolved": "yes"}, ["include_resolved", "boolean", "'yes'"]),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -138,6 +137,8 @@ def load(config_file: str | None = None, environ: Mapping[str, str] | None = Non
 
 
 def _read_toml(path: str) -> dict:
+    import tomllib  # here, not at the top: a server without --config never reads TOML
+
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)

@@ -1,8 +1,6 @@
 """MCP tools, one module per domain; each module's `tools(state)` makes its tools. A domain's
 name is its tool category: operators enable or disable tools by name or by category."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 
 from mcp.server.mcpserver.tools import Tool

@@ -1,7 +1,5 @@
 """Alerts and service health: where an investigation starts."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver.tools import Tool

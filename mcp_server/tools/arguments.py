@@ -1,14 +1,10 @@
 """Tool arguments as a model must send them: the advertised schema (no unknown keys, no titles)
 and the strict check of each call against it, with errors a model can act on."""
 
-from __future__ import annotations
-
-import inspect
-from collections.abc import Callable
 from typing import Any
 
-from mcp.server.mcpserver import Context
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from mcp.server.mcpserver.tools import Tool
+from pydantic import BaseModel, ValidationError
 
 from guardrails.untrusted_text import clean
 
@@ -35,35 +31,60 @@ def input_schema(schema: dict) -> dict:
     ("Window Minutes"), an optional `X | None = None` argument spelled as plain X (leaving it out
     already means None: one `type`, portable to single-type dialects), and unknown arguments
     refused (`additionalProperties: false`)."""
-    properties = {}
-    for name, prop in schema.get("properties", {}).items():
-        prop = {k: v for k, v in prop.items() if k != "title"}
-        options = prop.get("anyOf")
-        if prop.get("default", 0) is None and isinstance(options, list):
-            real = [o for o in options if o != {"type": "null"}]
-            if len(real) == 1:
-                prop = {**real[0], **{k: v for k, v in prop.items() if k not in ("anyOf", "default")}}
-        properties[name] = prop
+    properties = {name: _absent_when_none({k: v for k, v in prop.items() if k != "title"})
+                  for name, prop in schema.get("properties", {}).items()}
     rest = {k: v for k, v in schema.items() if k not in ("title", "properties")}
     return rest | {"properties": properties, "additionalProperties": False}
+
+
+def result_schema(schema: Any) -> Any:
+    """A result schema as results are sent (`exclude_none`): a field that is None is left out,
+    so an optional `X | None = None` field is spelled as plain X; and without the titles pydantic
+    generates from names, which repeat them and which every host checks every result against.
+    Values (defaults, constants) are left as they are."""
+    if isinstance(schema, list):
+        return [result_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in _VALUE_KEYWORDS:
+            out[key] = value
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {name: _absent_when_none(result_schema(s)) for name, s in value.items()}
+        elif key == "$defs" and isinstance(value, dict):
+            out[key] = {name: result_schema(s) for name, s in value.items()}
+        else:
+            out[key] = result_schema(value)
+    return out
+
+
+_VALUE_KEYWORDS = frozenset(("default", "const", "enum", "examples"))
+
+
+def _absent_when_none(prop: Any) -> Any:
+    """`{"anyOf": [X, {"type": "null"}], "default": null}` as X: for a field whose None is sent
+    by leaving it out."""
+    options = prop.get("anyOf") if isinstance(prop, dict) else None
+    if prop.get("default", 0) is None and isinstance(options, list):
+        real = [o for o in options if o != {"type": "null"}]
+        if len(real) == 1:
+            return {**real[0], **{k: v for k, v in prop.items() if k not in ("anyOf", "default")}}
+    return prop
 
 
 class ArgumentCheck:
     """Checks one tool's raw arguments strictly: no unknown keys, no strings taken for numbers
     or booleans. The SDK's own validation is lenient ("yes" is true, "5" is 5, unknown keys
-    are dropped), and a model that gets away with those never learns the real contract."""
+    are dropped), and a model that gets away with those never learns the real contract. The
+    check is the SDK's own argument model (`Tool.fn_metadata.arg_model`), run in strict mode."""
 
-    def __init__(self, tool_name: str, fn: Callable[..., Any]) -> None:
-        self.tool_name = tool_name
-        fields = {}
-        for name, param in inspect.signature(fn, eval_str=True).parameters.items():
-            if isinstance(param.annotation, type) and issubclass(param.annotation, Context):
-                continue  # injected by the SDK, never sent
-            default = ... if param.default is inspect.Parameter.empty else param.default
-            fields[name] = (param.annotation, default)
-        self.accepted = tuple(fields)
-        self.model: type[BaseModel] = create_model(
-            f"{tool_name}_arguments", __config__=ConfigDict(strict=True, extra="forbid"), **fields)
+    def __init__(self, tool: Tool) -> None:
+        self.tool_name = tool.name
+        self.model: type[BaseModel] = tool.fn_metadata.arg_model
+        self.accepted = tuple(f.alias or name for name, f in self.model.model_fields.items())
 
     def problem(self, arguments: object) -> str | None:
         """What is wrong with the arguments, or None."""
@@ -78,7 +99,7 @@ class ArgumentCheck:
             return (f"unknown argument{'s' if len(unknown) > 1 else ''} {names}{more}; {self.tool_name} accepts: "
                     + (", ".join(self.accepted) or "no arguments"))
         try:
-            self.model.model_validate(arguments)
+            self.model.model_validate(arguments, strict=True)
         except ValidationError as exc:
             return "; ".join(_describe(e) for e in exc.errors(include_url=False)[:MAX_ERRORS])
         return None

@@ -2,8 +2,6 @@
 compact JSON results, the output-size caps of DESIGN.md §3.4, and untrusted text: every string
 of a result is cleaned by its model, and every result is declared to be data."""
 
-from __future__ import annotations
-
 import contextlib
 import contextvars
 import functools
@@ -24,7 +22,7 @@ from telemetry.backend import BackendError, TelemetryBackend
 from telemetry.timefmt import iso, parse_iso
 
 from ..state import DEFAULT_WINDOW_MINUTES  # noqa: F401 (the tool modules take it from here)
-from .arguments import brief, input_schema
+from .arguments import brief, input_schema, result_schema
 
 log = logging.getLogger("aiops_mcp.tools")
 
@@ -252,6 +250,7 @@ def tool(*, title: str, annotations: ToolAnnotations) -> Callable[[Callable[...,
         made.parameters = input_schema(made.parameters)
         output = made.fn_metadata.output_schema
         if output is not None:
+            output = made.fn_metadata.output_schema = result_schema(output)
             output["properties"] = {UNTRUSTED_KEY: UNTRUSTED_SCHEMA, **output.get("properties", {}),
                                     "adjusted": ADJUSTED_SCHEMA}
         return made

@@ -1,7 +1,5 @@
 """Cross-signal root-cause ranking."""
 
-from __future__ import annotations
-
 from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 

@@ -1,8 +1,6 @@
 """The change history: deployments and configuration changes."""
 
-from __future__ import annotations
-
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from mcp.server.mcpserver.tools import Tool
 from pydantic import Field, model_validator
@@ -32,7 +30,7 @@ class ChangeItem(Output):
     config_new: untrusted(256) | None = None
 
     @model_validator(mode="after")
-    def _mask_credentials(self) -> ChangeItem:
+    def _mask_credentials(self) -> Self:
         """A change to a credential shows that it changed, never the values."""
         if self.config_key and is_secret_name(self.config_key):
             self.config_old = MASK if self.config_old is not None else None

@@ -1,7 +1,5 @@
 """Log search, error patterns and log statistics."""
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """Metrics: summaries with a few points, anomaly detection, and the dependency graph."""
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Literal
 

@@ -2,8 +2,6 @@
 safety policy, recorded (once) in the caller's session for a human to approve, and never
 executed; they can be listed and withdrawn."""
 
-from __future__ import annotations
-
 import re
 import shlex
 import uuid

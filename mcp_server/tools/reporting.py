@@ -1,7 +1,5 @@
 """Incident timeline and report formatting."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver.tools import Tool

@@ -1,8 +1,6 @@
 """Switching between incidents, for backends that can load scenarios (the simulator). A switch
 applies to the caller's session, or to every client in shared mode (see `sessions`)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Protocol, runtime_checkable
 

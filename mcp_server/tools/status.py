@@ -1,7 +1,5 @@
 """Backend status: which telemetry answers, over what time range, with how much data."""
 
-from __future__ import annotations
-
 from mcp.server.mcpserver.tools import Tool
 from pydantic import Field
 

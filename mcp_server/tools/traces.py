@@ -1,7 +1,5 @@
 """Distributed traces: summaries first (where failures originate, what is slow), spans on request."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver.tools import Tool
