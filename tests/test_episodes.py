@@ -166,3 +166,23 @@ def test_of_two_equal_failures_of_the_same_kind_the_one_that_began_first_leads(e
     failing = [detect("error_rate", noisy(0.01, 196, rel=0.2) + noisy(0.4, 44, rel=0.05, seed=2), T0, STEP)]
     ranked = rank_candidates(shop, {earlier: slower(196), later: failing}, {}, [], [], [], END)
     assert ranked[0].service == later
+
+
+def test_what_a_young_rise_in_traffic_drives_weighs_as_unsettled_as_the_rise():
+    """Traffic up 75% at `orders` (its caller's is not) with its latency following: three minutes
+    of it may still turn out a blip; ten minutes of it is a surge's effect."""
+
+    def rise(young: int) -> list:
+        old = 240 - young
+
+        def series(seed: int, before: float, after: float) -> list[float]:
+            return noisy(before, old, rel=0.02, seed=seed) + noisy(after, young, rel=0.02, seed=seed + 1)
+
+        return [detect(metric, series(seed, before, after), T0, STEP) for metric, seed, before, after in (
+            ("request_rate", 1, 200.0, 350.0), ("latency_p99_ms", 3, 300.0, 700.0),
+            ("latency_p50_ms", 5, 100.0, 190.0))]
+
+    [young] = rank_candidates(CHAIN, {"orders": rise(12)}, {}, [], [], [], END, limit=1)
+    [settled] = rank_candidates(CHAIN, {"orders": rise(40)}, {}, [], [], [], END, limit=1)
+    assert young.service == settled.service == "orders" and "traffic_surge_origin" in young.signals
+    assert young.score < 0.9 * settled.score

@@ -220,9 +220,10 @@ def rank_candidates(
             score *= 0.35
         if "traffic_surge_origin" in st.signals:
             # Traffic that did not double is no surge by itself: what it overloaded speaks for itself.
+            # What a young rise drives is as unsettled as the rise.
             doubled = min(1.0, st.load.rise_pct / 100.0)
             age = math.inf if st.load.since is None else end - st.load.since
-            score = max(score, (0.55 + 0.4 * _load_share(name, states, callers)) * doubled * _settled(age))
+            score = max(score, (0.55 + 0.4 * _load_share(name, states, callers)) * doubled) * _settled(age)
         score += 0.25 * st.own_specific
         noticed = _noticed(st, alerts_by.get(name, []), bool(hurt), verdict, total_failing_traces, end,
                            alerting=bool(alerts))
