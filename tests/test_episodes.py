@@ -186,3 +186,41 @@ def test_what_a_young_rise_in_traffic_drives_weighs_as_unsettled_as_the_rise():
     [settled] = rank_candidates(CHAIN, {"orders": rise(40)}, {}, [], [], [], END, limit=1)
     assert young.service == settled.service == "orders" and "traffic_surge_origin" in young.signals
     assert young.score < 0.9 * settled.score
+
+
+def test_a_rise_in_traffic_that_came_and_went_with_a_failure_was_its_load():
+    """`orders` got three times its traffic for ten minutes, and its latency rose and fell with
+    it: that was load. The same bump an hour's half earlier, apart from the failure, was not."""
+
+    def episode(metric: str, base: float, high: float, begin: int, seed: int):
+        values = (noisy(base, begin, rel=0.02, seed=seed) + noisy(high, 40, rel=0.02, seed=seed + 1)
+                  + noisy(base, 200 - begin, rel=0.02, seed=seed + 2))
+        return detect(metric, values, T0, STEP)
+
+    latency = episode("latency_p50_ms", 40.0, 400.0, 150, 3)
+    with_it = rank_candidates(CHAIN, {"orders": [episode("request_rate", 100.0, 300.0, 150, 1), latency]},
+                              {}, [], [], [], END, limit=1)[0]
+    apart = rank_candidates(CHAIN, {"orders": [episode("request_rate", 100.0, 300.0, 40, 1), latency]},
+                            {}, [], [], [], END, limit=1)[0]
+    assert with_it.service == "orders" and "traffic_surge_origin" in with_it.signals
+    assert any("with the failure" in e for e in with_it.evidence)
+    assert "traffic_surge_origin" not in apart.signals
+
+
+def test_a_dependency_that_failed_after_the_traffic_rose_does_not_explain_it():
+    """`orders` got three times its traffic, then its latency and errors rose and, 45 s after the
+    traffic, `db` began to fail: the extra traffic explains both, so `db` explains nothing at
+    `orders`."""
+
+    def step_up(metric: str, base: float, high: float, begin: int, seed: int):
+        return detect(metric, noisy(base, begin, rel=0.02, seed=seed) + noisy(high, 240 - begin, rel=0.02, seed=seed + 1),
+                      T0, STEP)
+
+    ranked = rank_candidates(CHAIN, {
+        "orders": [step_up("request_rate", 100.0, 300.0, 150, 1), step_up("latency_p50_ms", 40.0, 400.0, 152, 3),
+                   step_up("error_rate", 0.01, 0.3, 153, 9)],
+        "db": [step_up("error_rate", 0.01, 0.3, 153, 5), step_up("latency_p50_ms", 5.0, 60.0, 153, 7)],
+    }, {}, [], [], [], END)
+    orders = next(c for c in ranked if c.service == "orders")
+    assert ranked[0].service == "orders" and orders.explained_by is None
+    assert "its traffic rose before db began to fail" in orders.evidence

@@ -98,6 +98,8 @@ class _Load:
     until: float | None
     rise_pct: float
     evidence: str
+    # Seen to rise and fall back with a failure: that failure is what the load did (no more).
+    came_and_went: bool = False
 
 
 @dataclass(slots=True)
@@ -185,7 +187,7 @@ def rank_candidates(
             score += 0.6 * _origin_weight(verdict, total_failing_traces)
         # Explain away: a dependency that failed first (or together) accounts for this one; a
         # caller that broke first accounts for a code path here that is no longer reached.
-        culprit, strength = _explaining_dependency(st, states)
+        culprit, strength, after_surge = _explaining_dependency(st, states)
         caller = _explaining_caller(st, states, callers[name]) if st.families == {"flow"} else None
         if caller is not None:
             score *= 0.3
@@ -202,6 +204,8 @@ def rank_candidates(
             score = _combined((st.own_failure, (st.failure - st.own_failure) * kept)) + (score - st.failure)
             st.evidence.append(f"dependency {culprit} was already failing "
                                f"({_fmt_onset(states[culprit].onset)}), which may explain this service")
+        elif st.failure > 0 and after_surge:
+            st.evidence.append(f"its traffic rose before {', '.join(after_surge)} began to fail")
         elif st.failure > 0:
             st.signals.append("dependencies_healthy")
             st.evidence.append("its own dependencies look healthy" if st.info.depends_on else
@@ -219,11 +223,12 @@ def rank_candidates(
         if st.load_driven:
             score *= 0.35
         if "traffic_surge_origin" in st.signals:
-            # Traffic that did not double is no surge by itself: what it overloaded speaks for itself.
-            # What a young rise drives is as unsettled as the rise.
-            doubled = min(1.0, st.load.rise_pct / 100.0)
+            # Traffic that did not double is no surge by itself: what it overloaded speaks for itself;
+            # so does a rise seen to come and go. What a young rise drives is as unsettled as the rise.
+            surge = 0.0 if st.load.came_and_went else \
+                (0.55 + 0.4 * _load_share(name, states, callers)) * min(1.0, st.load.rise_pct / 100.0)
             age = math.inf if st.load.since is None else end - st.load.since
-            score = max(score, (0.55 + 0.4 * _load_share(name, states, callers)) * doubled) * _settled(age)
+            score = max(score, surge) * _settled(age)
         score += 0.25 * st.own_specific
         noticed = _noticed(st, alerts_by.get(name, []), bool(hurt), verdict, total_failing_traces, end,
                            alerting=bool(alerts))
@@ -400,15 +405,23 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
 
 
 def _load_that_ended(st: _State) -> _Load | None:
-    """Traffic that fell by half or more just as the service's failure ended: it had been carrying
-    that much more all along (a fall on its own is as likely a caller that stopped calling)."""
+    """Extra traffic that ended just as the service's failure ended: traffic that fell by half or
+    more then (it had been carrying that much more all along), or a rise that came and went with
+    the failure. (A fall on its own is as likely a caller that stopped calling.)"""
     if st.ended is None:
         return None
     for a in st.anomalies:
-        if (kind_of(a.metric).family == "traffic" and a.direction == "down" and a.persistent and a.current > 0
-                and a.baseline >= 2.0 * a.current and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE):
+        if kind_of(a.metric).family != "traffic" or a.onset is None:
+            continue
+        if (a.direction == "down" and a.persistent and a.current > 0 and a.baseline >= 2.0 * a.current
+                and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE):
             return _Load(None, a.onset, 100.0 * (a.baseline / a.current - 1.0),
                          f"request rate was {_num(a.baseline)} req/s until {iso(a.onset)}, then {_num(a.current)}")
+        if (a.direction == "up" and a.ended is not None and (a.change_pct or 0.0) >= 40.0
+                and abs(a.ended - st.ended) <= 2 * ONSET_TOLERANCE and a.onset <= st.onset + ONSET_TOLERANCE):
+            return _Load(a.onset, a.ended, 100.0 * (a.peak / a.baseline - 1.0) if a.baseline > 0 else 100.0,
+                         f"request rate rose from {_num(a.baseline)} to {_num(a.peak)} req/s from {iso(a.onset)} "
+                         f"until {iso(a.ended)}, with the failure", came_and_went=True)
     return None
 
 
@@ -430,7 +443,8 @@ def _merged(a: _Load | None, b: _Load | None) -> _Load | None:
         return a or b
     since = None if a.since is None or b.since is None else min(a.since, b.since)
     until = None if a.until is None or b.until is None else max(a.until, b.until)
-    return _Load(since, until, max(a.rise_pct, b.rise_pct), (a if a.rise_pct >= b.rise_pct else b).evidence)
+    return _Load(since, until, max(a.rise_pct, b.rise_pct), (a if a.rise_pct >= b.rise_pct else b).evidence,
+                 came_and_went=a.came_and_went and b.came_and_went)
 
 
 def _near_miss(a: Anomaly) -> bool:
@@ -672,17 +686,26 @@ def _descendants(name: str, states: dict[str, _State]) -> set[str]:
     return seen
 
 
-def _explaining_dependency(st: _State, states: dict[str, _State]) -> tuple[str | None, float]:
+def _explaining_dependency(st: _State, states: dict[str, _State]) -> tuple[str | None, float, list[str]]:
+    """The strongest dependency failing since before (or with) this service, if any, and the
+    failing dependencies passed over because they began after this service's own traffic rose:
+    that extra traffic is the likelier cause of both."""
     if st.onset is None:
-        return None, 0.0
-    best, strength = None, 0.0
+        return None, 0.0, []
+    surge = None
+    if "traffic_surge_origin" in st.signals and st.load is not None:
+        surge = -math.inf if st.load.since is None else st.load.since
+    best, strength, after_surge = None, 0.0, []
     for d in st.info.depends_on:
         dep = states.get(d)
         if dep is None or dep.onset is None or dep.failure < 0.3 or dep.load_driven:
             continue
+        if surge is not None and surge < dep.onset:
+            after_surge.append(d)
+            continue
         if dep.onset <= st.onset + ONSET_TOLERANCE and dep.failure > strength:
             best, strength = d, dep.failure
-    return best, min(1.0, strength)
+    return best, min(1.0, strength), sorted(after_surge)
 
 
 def _explaining_caller(st: _State, states: dict[str, _State], callers: list[str]) -> str | None:

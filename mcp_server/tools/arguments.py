@@ -1,5 +1,6 @@
-"""Tool arguments as a model must send them: the advertised schema (no unknown keys, no titles)
-and the strict check of each call against it, with errors a model can act on."""
+"""Tool schemas as published, and arguments as a model must send them: the argument schema (no
+unknown keys, no titles), the result schema (as results are sent), and the strict check of each
+call against the arguments, with errors a model can act on."""
 
 from typing import Any
 
