@@ -213,8 +213,8 @@ def test_a_dependency_that_failed_after_the_traffic_rose_does_not_explain_it():
     `orders`."""
 
     def step_up(metric: str, base: float, high: float, begin: int, seed: int):
-        return detect(metric, noisy(base, begin, rel=0.02, seed=seed) + noisy(high, 240 - begin, rel=0.02, seed=seed + 1),
-                      T0, STEP)
+        values = noisy(base, begin, rel=0.02, seed=seed) + noisy(high, 240 - begin, rel=0.02, seed=seed + 1)
+        return detect(metric, values, T0, STEP)
 
     ranked = rank_candidates(CHAIN, {
         "orders": [step_up("request_rate", 100.0, 300.0, 150, 1), step_up("latency_p50_ms", 40.0, 400.0, 152, 3),
