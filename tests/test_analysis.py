@@ -128,6 +128,7 @@ def test_unanswered_calls_blame_the_peer_that_several_callers_cannot_reach():
                   _span(t, "2", "1", caller, kind="client", error=True, peer="ledger", msg="connection refused")]
     verdicts, _ = attribute_origins(group_traces(spans))
     assert verdicts[0].service == "ledger" and verdicts[0].via_unanswered_calls == 4
+    assert verdicts[0].unanswered == ("peer", log_templates.categorize("connection refused"))
 
 
 def test_unanswered_calls_blame_the_caller_that_reaches_nobody():
@@ -138,6 +139,7 @@ def test_unanswered_calls_blame_the_caller_that_reaches_nobody():
                   _span(t, "2", "1", "orders", kind="client", error=True, peer=peer, msg="Failed to resolve host")]
     verdicts, _ = attribute_origins(group_traces(spans))
     assert [v.service for v in verdicts] == ["orders"]
+    assert verdicts[0].unanswered == ("caller", "dns")
 
 
 # --------------------------------------------------------------------------- ranking

@@ -224,3 +224,31 @@ def test_a_dependency_that_failed_after_the_traffic_rose_does_not_explain_it():
     orders = next(c for c in ranked if c.service == "orders")
     assert ranked[0].service == "orders" and orders.explained_by is None
     assert "its traffic rose before db began to fail" in orders.evidence
+
+
+@pytest.mark.parametrize(("unanswered", "signal"), [
+    (("caller", "network_unreachable"), "cannot_reach_dependencies"),
+    (("peer", "timeout"), "unreachable_by_callers"),
+    (("caller", "dns"), "cannot_resolve_dependencies"),
+])
+def test_failing_requests_that_were_calls_nobody_answered_say_which_way_the_service_is_cut_off(unanswered, signal):
+    from mcp_server.analysis.traces import OriginVerdict
+
+    origin = OriginVerdict("orders", 30, 28, "connect ETIMEDOUT 10.0.0.7:9090", T0 + 60 * STEP, unanswered)
+    [top] = rank_candidates(CHAIN, {}, {}, [origin], [], [], END, limit=1)
+    assert top.service == "orders" and signal in top.signals
+
+
+def test_traffic_back_once_callers_reach_a_service_again_is_no_surge():
+    """Callers could not reach `orders` for most of the window (their logs say so); when they
+    could again, its traffic came back: a rise against the outage, not a surge."""
+    from mcp_server.analysis.correlation import LogEvidence
+
+    rate = detect("request_rate", noisy(100.0, 6, rel=0.02) + noisy(15.0, 194, rel=0.02, seed=2)
+                  + noisy(100.0, 40, rel=0.02, seed=3), T0, STEP)
+    errors = detect("error_rate", noisy(0.01, 6, rel=0.2, seed=4) + noisy(0.5, 194, rel=0.05, seed=5)
+                    + noisy(0.01, 40, rel=0.2, seed=6), T0, STEP)
+    cut_off = {"edge": LogEvidence(peer_failures={"orders": ("network_unreachable", 300, T0 + 6 * STEP)})}
+    [top] = rank_candidates(CHAIN, {"orders": [rate, errors]}, cut_off, [], [], [], END, limit=1)
+    assert top.service == "orders" and "unreachable_by_callers" in top.signals
+    assert "traffic_surge_origin" not in top.signals

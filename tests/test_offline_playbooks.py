@@ -13,6 +13,7 @@ from knowledge import FAULT_TYPES, FAULTS
 CLASSIFY_CASES = [
     ({"traffic_surge_origin", "cpu_saturation"}, "traffic_surge"),
     ({"telemetry_missing", "unreachable_by_callers"}, "network_partition"),
+    ({"cannot_reach_dependencies", "errors_up"}, "network_partition"),  # it reaches none of its peers
     ({"telemetry_missing", "restarts", "log_crash"}, "crash_loop"),
     ({"log_crash", "restarts", "replicas_not_ready"}, "crash_loop"),
     ({"memory_growth", "log_memory", "restarts"}, "memory_leak"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-MATRIX_NAMES = ("quick", "full", "heldout", "hard", "hard-heldout")  # matrix.MATRICES, without importing it
+MATRIX_NAMES = ("quick", "full", "heldout", "hard", "hard-dev", "hard-heldout")  # matrix.MATRICES, without importing it
 
 
 def add_eval_parser(sub) -> None:

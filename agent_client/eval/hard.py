@@ -18,6 +18,7 @@ from simulators.topology import TOPOLOGY_SHAPES, generate_topology
 
 SEED = 4242
 HELDOUT_SEED = 8675309
+DEV_SEED = 777  # a second development sample: read case by case while fixing what `hard` missed
 SINGLE_PER_FAULT = 10
 TWO_FAULT_CASES = 30
 QUIET_LEVELS = {"default": 14, "moderate": 13, "heavy": 13}

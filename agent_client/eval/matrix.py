@@ -170,7 +170,12 @@ def hard_heldout() -> list[Case]:
     return [_case("hard-heldout", spec) for spec in hard.specs(hard.HELDOUT_SEED)]
 
 
-MATRICES = {"quick": quick, "full": full, "heldout": heldout, "hard": hard_matrix, "hard-heldout": hard_heldout}
+def hard_dev() -> list[Case]:
+    return [_case("hard-dev", spec) for spec in hard.specs(hard.DEV_SEED)]
+
+
+MATRICES = {"quick": quick, "full": full, "heldout": heldout, "hard": hard_matrix, "hard-dev": hard_dev,
+            "hard-heldout": hard_heldout}
 
 
 def from_folder(folder: str | Path) -> list[Case]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 WEIGHTS: dict[str, dict[str, float]] = {
     "traffic_surge": {"traffic_surge_origin": 6.0},
-    "network_partition": {"telemetry_missing": 4.0, "unreachable_by_callers": 3.0, "instances_unreachable": 1.5,
-                           "restarts": -3.0, "log_crash": -3.0, "unresolvable_by_callers": -3.0},
+    "network_partition": {"telemetry_missing": 4.0, "unreachable_by_callers": 3.0, "cannot_reach_dependencies": 3.0,
+                           "instances_unreachable": 1.5, "restarts": -3.0, "log_crash": -3.0,
+                           "unresolvable_by_callers": -3.0},
     "crash_loop": {"log_crash": 3.5, "restarts": 2.0, "replicas_not_ready": 1.5, "refused_by_callers": 1.5,
                    "memory_growth": -2.5, "log_memory": -2.5},
     "memory_leak": {"memory_growth": 4.0, "log_memory": 3.0, "gc_pressure": 1.5, "restarts": 0.5},

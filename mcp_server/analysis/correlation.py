@@ -55,6 +55,7 @@ UNNOTICED = 0.55
 SUSTAINED_ALERT = 5 * 60.0  # a resolved critical alert that lasted this long was an incident
 NEAR_MISS_SECONDS = 600.0  # an episode that stopped this close to exhausting a resource reached it
 SETTLING_SECONDS = 300.0  # a rise in traffic younger than this may still turn out a blip
+LOAD_AFTER_FAILURE = 300.0  # traffic back this long after callers could not reach a service: no surge
 # A second root cause: at least this score, this share of the top one's, and this far apart in time.
 SECOND_CAUSE, SECOND_CAUSE_SHARE, SECOND_CAUSE_APART = 0.3, 0.7, 120.0
 REMEDY_LAG = 120.0  # seconds from a remedy to the episode's return to normal
@@ -161,6 +162,10 @@ def rank_candidates(
                 st.failure = max(st.failure, 0.3 + 0.4 * share)
                 st.onset = verdict.first_seen if st.onset is None else min(st.onset, verdict.first_seen)
                 st.families.add("errors")
+            if verdict.unanswered and verdict.via_unanswered_calls >= max(5.0, verdict.traces / 2):
+                side, category = verdict.unanswered  # mostly calls that reached nobody: which way
+                st.signals.append(_UNREACHED_SIGNAL.get(category, "unreachable_by_callers") if side == "peer"
+                                  else _CALLER_SIGNAL.get(category, "cannot_reach_dependencies"))
             if share >= 0.1:
                 st.signals.append("trace_error_origin")
                 st.evidence.append(f"origin of {verdict.traces}/{total_failing_traces} failing traces"
@@ -651,7 +656,8 @@ def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> N
     for name, st in states.items():
         if st.load is None:
             continue
-        if st.load.since is None and set(st.signals) & set(_UNREACHED_SIGNAL.values()):
+        unreached = bool(set(st.signals) & set(_UNREACHED_SIGNAL.values()))
+        if st.load.since is None and unreached:
             st.load = None  # it fell because its callers could no longer reach it, not as load ended
             continue
         feeding = [c for c in callers[name] if states[c].load is not None
@@ -659,6 +665,10 @@ def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> N
         if feeding:
             onset = st.typical_onset if st.typical_onset is not None else st.onset
             st.load_driven = st.failure > 0 and (onset is None or since(st.load) <= onset + 150)
+            continue
+        if (unreached and st.load.since is not None and st.onset is not None
+                and st.load.since > st.onset + LOAD_AFTER_FAILURE):
+            st.load = None  # callers reaching it again after the outage: not what made it fail
             continue
         st.signals.append("traffic_surge_origin")
         st.evidence.append(f"{st.load.evidence} while its callers' traffic did not")

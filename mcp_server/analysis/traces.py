@@ -8,7 +8,7 @@ cannot reach several peers (or the peer's other callers are fine), the caller is
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -118,6 +118,9 @@ class OriginVerdict:
     via_unanswered_calls: int  # of those, decided from calls nobody answered
     example_message: str
     first_seen: float  # start of the earliest failing trace it originated
+    # Of those calls, the most common side it was on ("caller": it reached nobody; "peer":
+    # nobody reached it) and failure category (log_templates.categorize), if any.
+    unanswered: tuple[str, str] | None = None
 
 
 def attribute_origins(traces: dict[str, list]) -> tuple[list[OriginVerdict], dict[str, ServiceSpanStats]]:
@@ -155,13 +158,15 @@ def attribute_origins(traces: dict[str, list]) -> tuple[list[OriginVerdict], dic
                             origin_span.status_message))
         else:
             origins[origin_span.service].append((root.start, origin_span.status_message))
-    via_calls: dict[str, int] = defaultdict(int)
+    via_calls: dict[str, Counter] = defaultdict(Counter)
     blame = _Blame(unanswered, answered)
     for caller, peer, when, message in pending:
-        blamed = blame(caller, peer, categorize(message))
+        category = categorize(message)
+        blamed = blame(caller, peer, category)
         origins[blamed].append((when, message))
-        via_calls[blamed] += 1
-    verdicts = [OriginVerdict(s, len(items), via_calls.get(s, 0), min(items)[1][:200], min(items)[0])
+        via_calls[blamed][("peer" if blamed == peer else "caller", category)] += 1
+    verdicts = [OriginVerdict(s, len(items), sum(via_calls[s].values()), min(items)[1][:200], min(items)[0],
+                              max(via_calls[s], key=lambda k: (via_calls[s][k], k), default=None))
                 for s, items in origins.items()]
     verdicts.sort(key=lambda v: (-v.traces, v.service))
     return verdicts, stats
