@@ -416,7 +416,7 @@ def _load_that_ended(st: _State) -> _Load | None:
     if st.ended is None:
         return None
     for a in st.anomalies:
-        if kind_of(a.metric).family != "traffic" or a.onset is None:
+        if kind_of(a.metric).family != "traffic":
             continue
         if (a.direction == "down" and a.persistent and a.current > 0 and a.baseline >= 2.0 * a.current
                 and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE):

@@ -68,7 +68,9 @@ _VALUE_KEYWORDS = frozenset(("default", "const", "enum", "examples"))
 def _absent_when_none(prop: Any) -> Any:
     """`{"anyOf": [X, {"type": "null"}], "default": null}` as X: for a field whose None is sent
     by leaving it out."""
-    options = prop.get("anyOf") if isinstance(prop, dict) else None
+    if not isinstance(prop, dict):
+        return prop
+    options = prop.get("anyOf")
     if prop.get("default", 0) is None and isinstance(options, list):
         real = [o for o in options if o != {"type": "null"}]
         if len(real) == 1:
