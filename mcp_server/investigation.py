@@ -32,6 +32,9 @@ MAX_LOG_LINES = 200_000  # the newest lines of a window the log analysis reads
 TRACE_BUCKET_SECONDS = 10.0
 TRACE_BUCKETS = 30
 PATTERN_LEVELS = ("WARN", "ERROR", "FATAL")
+# A warning that began this soon after a series' first sample was firing when it began: its
+# condition held before the window (an alert's `for:` is a few minutes).
+ALL_ALONG_SECONDS = 300.0
 
 
 def analysis(method: Callable[[Investigation], Any]) -> property:
@@ -121,7 +124,7 @@ class Investigation:
             if series is None or len(series.values) < MIN_SAMPLES:
                 return None
             found = detect(metric, list(series.values), series.start, series.step,
-                           self._alert_thresholds.get((service, metric)))
+                           self._alert_line(service, metric, series))
             if found is None or kind_of(metric).family not in PER_REQUEST_FAMILIES:
                 return found
             return _weighed(found, self._requests_per_sample(service, series.step))
@@ -135,12 +138,29 @@ class Investigation:
         real = sorted(v for v in rate.values if v == v) if rate is not None else []
         return real[len(real) // 2] * step if real else None
 
+    def _alert_line(self, service: str, metric: str, series: MetricSeries) -> float | None:
+        """An operator's own line for "this is an incident", for a failure that began before the
+        window: a critical alert's threshold, or a warning's that has fired all along (from the
+        series' first minutes to its end)."""
+        lines = self._alert_lines.get((service, metric), [])
+        critical = [a.threshold for a in lines if a.severity == "critical"]
+        if critical:
+            return min(critical)
+        first = next((i for i, v in enumerate(series.values) if v == v), None)
+        if first is None:
+            return None
+        began = series.start + first * series.step
+        standing = [a.threshold for a in lines if a.ends_at is None and a.starts_at - began <= ALL_ALONG_SECONDS]
+        return min(standing, default=None)
+
     @analysis
-    def _alert_thresholds(self) -> dict[tuple[str, str], float]:
-        """Thresholds of critical alerts that fired on an upper bound: an operator's own line
-        for "this is an incident", used when the failure began before the window."""
-        return {(a.service, a.metric): a.threshold for a in self.backend.alerts(self.start, self.end)
-                if a.severity == "critical" and a.metric and a.op in (">", ">=") and a.threshold is not None}
+    def _alert_lines(self) -> dict[tuple[str, str], list]:
+        """The window's alerts that fired on an upper bound of one metric, by service and metric."""
+        found: dict[tuple[str, str], list] = defaultdict(list)
+        for a in self.backend.alerts(self.start, self.end):
+            if a.metric and a.op in (">", ">=") and a.threshold is not None:
+                found[a.service, a.metric].append(a)
+        return found
 
     # -- logs -------------------------------------------------------------------------
     @analysis

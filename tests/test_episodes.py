@@ -83,6 +83,16 @@ def test_a_leak_that_was_restarted_away_ended_at_the_drop_not_while_it_was_still
     assert abs(a.ended - (T0 + 92 * STEP)) <= 2 * STEP
 
 
+def test_a_leak_killed_at_its_limit_and_climbing_again_began_with_its_first_climb():
+    """A sawtooth: 22 minutes from 53% to 97%, an OOM kill back to 55%, and the same pace again.
+    Measured from the latest climb, the first would be its baseline and nothing would stand out."""
+    first = [53.0 + 2.0 * i / 4 for i in range(89)]
+    again = [55.0 + 2.0 * i / 4 for i in range(30)]
+    a = detect("memory_percent", noisy(53.0, 121, rel=0.03) + first + again, T0, STEP)
+    assert a is not None and a.persistent and a.peak > 95.0
+    assert T0 + 121 * STEP <= a.onset <= T0 + 140 * STEP and a.baseline < 56.0  # where it left the band
+
+
 def test_a_disk_freed_in_the_last_samples_is_over_not_still_filling():
     climb = [50.0 + 0.25 * i for i in range(80)]
     a = detect("disk_usage_percent", noisy(50.0, 157, rel=0.003) + climb + noisy(50.0, 3, rel=0.003, seed=2), T0,
@@ -252,3 +262,50 @@ def test_traffic_back_once_callers_reach_a_service_again_is_no_surge():
     [top] = rank_candidates(CHAIN, {"orders": [rate, errors]}, cut_off, [], [], [], END, limit=1)
     assert top.service == "orders" and "unreachable_by_callers" in top.signals
     assert "traffic_surge_origin" not in top.signals
+
+
+def test_what_only_its_own_metrics_show_weighs_less_while_it_is_young():
+    """The same rise in round-trip time, nobody else seeing it: two minutes old at the window's
+    end it may still be a blip; ten minutes old it is not."""
+    rtt = detect("network_rtt_ms", noisy(0.5, 200, rel=0.1) + noisy(60.0, 40, rel=0.05, seed=2), T0, STEP)
+    assert rtt is not None and rtt.persistent
+    elsewhere = [Alert("HighLatency", "edge", "warning", T0, T0 + 60, "", "", 1.0)]  # this system has alerting
+    [young] = rank_candidates(CHAIN, {"db": [rtt]}, {}, [], [], elsewhere, rtt.onset + 120, limit=1)
+    [settled] = rank_candidates(CHAIN, {"db": [rtt]}, {}, [], [], elsewhere, rtt.onset + 600, limit=1)
+    assert young.score < 0.85 * settled.score
+    # A critical alert on it is somebody noticing: young or not, it counts in full.
+    alert = Alert("HighNetworkLatency", "db", "critical", rtt.onset + 60, None, "", "", 60.0)
+    [alerted] = rank_candidates(CHAIN, {"db": [rtt]}, {}, [], [], [alert, *elsewhere], rtt.onset + 120, limit=1)
+    [alerted_later] = rank_candidates(CHAIN, {"db": [rtt]}, {}, [], [], [alert, *elsewhere], rtt.onset + 600,
+                                      limit=1)
+    assert alerted.score == pytest.approx(alerted_later.score)
+
+
+def test_an_entry_points_errors_and_latency_are_felt_by_its_users():
+    """Nothing in the system calls `edge`: nobody inside is hurt by its latency, its users are."""
+    latency = detect("latency_p50_ms", noisy(40.0, 120, rel=0.03) + noisy(90.0, 120, rel=0.03, seed=2), T0, STEP)
+    elsewhere = [Alert("HighCPU", "db", "warning", T0, T0 + 60, "", "", 1.0)]  # this system has alerting
+    [at_edge] = rank_candidates(CHAIN, {"edge": [latency]}, {}, [], [], elsewhere, END, limit=1)
+    [inside] = rank_candidates(CHAIN, {"orders": [latency]}, {}, [], [], elsewhere, END, limit=1)
+    assert at_edge.service == "edge" and at_edge.score > 1.3 * inside.score
+
+
+def test_a_warning_that_has_fired_all_along_marks_a_failure_that_began_before_the_window():
+    """Errors steady at 8% for the whole window: no change to see inside it, but the error-rate
+    warning has fired since the window's first minutes, so its line says this is not normal. A
+    warning that began later is a change the series shows by itself."""
+    from array import array
+
+    from mcp_server.investigation import Investigation
+    from telemetry.records import MetricSeries
+    from telemetry.store import TelemetryStore
+
+    def store(warning_from: float) -> TelemetryStore:
+        errors = MetricSeries("db", "error_rate", "ratio", T0, STEP, array("d", noisy(0.08, 240, rel=0.05)))
+        warning = Alert("ElevatedErrorRate", "db", "warning", warning_from, None, "", "", 0.08,
+                        metric="error_rate", op=">", threshold=0.05)
+        return TelemetryStore("t", CHAIN, T0, END, series={("db", "error_rate"): errors}, alert_records=[warning])
+
+    all_along = Investigation(store(T0 + 180), T0, END).anomaly("db", "error_rate")
+    assert all_along is not None and all_along.kind == "sli_breach" and all_along.baseline == 0.05
+    assert Investigation(store(T0 + 1800), T0, END).anomaly("db", "error_rate") is None

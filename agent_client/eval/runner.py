@@ -87,6 +87,7 @@ async def run_case(server, case: matrix.Case, settings, attempt: int = 0) -> sco
     result.candidates = [c.service for c in report.candidates]
     result.remediation = [f"{r.kind} {r.service}" for r in report.remediation]
     result.conclusion = report.root_cause.summary
+    result.confidence = report.root_cause.confidence
     result.evidence = list(report.root_cause.evidence)
     u = report.usage
     result.cost = {"llm_requests": u.llm_requests, "input_tokens": u.input_tokens, "output_tokens": u.output_tokens,

@@ -34,6 +34,7 @@ class CaseResult:
     truths: list[tuple[str, str]] = field(default_factory=list)  # every fault: (service, type)
     categories: dict[str, str] = field(default_factory=dict)
     conclusion: str = ""  # the analyst's own summary, for reading a miss
+    confidence: float | None = None  # the analyst's, in its root cause: to see how well it is calibrated
     evidence: list[str] = field(default_factory=list)
     cost: dict = field(default_factory=dict)
     error: str | None = None

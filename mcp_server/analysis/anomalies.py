@@ -305,11 +305,15 @@ def detect(metric: str, values: list[float], start: float, step: float,
 
 def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
     sign = 1 if direction == "up" else -1
-    split = _change_point(_before_reset(series, sign), direction)
+    first_climb = _before_reset(series, sign)
+    split = _change_point(first_climb, direction)
     if split is None:
         return None
     noise_center, noise = _noise_scale(series[:split], kind)
     onset = _onset(series, split, noise_center, noise, sign)
+    if onset >= len(first_climb):
+        # In the latest climb of a sawtooth: it began where its first climb left the band.
+        onset = _onset(first_climb, split, noise_center, noise, sign)
     before = series[:onset] if onset >= _min_segment(len(series)) else series[:split]
     center, scale = robust_center_scale(before, kind)
     if onset >= len(series):

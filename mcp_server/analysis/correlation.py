@@ -235,9 +235,15 @@ def rank_candidates(
             age = math.inf if st.load.since is None else end - st.load.since
             score = max(score, surge) * _settled(age)
         score += 0.25 * st.own_specific
-        noticed = _noticed(st, alerts_by.get(name, []), bool(hurt), verdict, total_failing_traces, end,
-                           alerting=bool(alerts))
-        scores[name] = score * (UNNOTICED + (1.0 - UNNOTICED) * noticed)
+        # Nothing here calls an entry point: its users do, and they feel its errors and latency.
+        users_hurt = not callers[name] and st.ongoing and bool(st.families & PROPAGATING_FAMILIES)
+        noticed = _noticed(st, alerts_by.get(name, []), bool(hurt) or users_hurt, verdict, total_failing_traces,
+                           end, alerting=bool(alerts))
+        score *= UNNOTICED + (1.0 - UNNOTICED) * noticed
+        if st.ongoing and st.onset is not None:
+            # What only its own metrics show, for a few minutes so far, may still be a blip.
+            score *= 1.0 - (1.0 - _settled(end - st.onset)) * (1.0 - noticed)
+        scores[name] = score
 
     ranked = sorted(
         scores,
@@ -521,6 +527,8 @@ def _describe(a: Anomaly) -> str:
         return f"{a.detail}, since {iso(a.onset)}"
     if a.kind == "restarts":
         return f"restarts: {a.current - a.baseline:g} since {iso(a.onset)}"
+    if a.kind == "sli_breach":  # `baseline` is the alert's line: there is no before to compare with
+        return f"{a.metric} above its alert line {_num(a.baseline)} since {iso(a.onset)}, at {_num(a.current)}"
     change = f" ({a.change_pct:+.0f}%)" if a.change_pct is not None else ""
     if a.ended is not None:
         return (f"{a.metric} {a.direction} from {_num(a.baseline)} (worst {_num(a.peak)}){change} "
