@@ -309,3 +309,23 @@ def test_a_warning_that_has_fired_all_along_marks_a_failure_that_began_before_th
     all_along = Investigation(store(T0 + 180), T0, END).anomaly("db", "error_rate")
     assert all_along is not None and all_along.kind == "sli_breach" and all_along.baseline == 0.05
     assert Investigation(store(T0 + 1800), T0, END).anomaly("db", "error_rate") is None
+
+
+def test_one_instance_of_four_gone_is_capacity_lost_and_half_of_them_a_failure():
+    elsewhere = [Alert("HighCPU", "edge", "warning", T0, T0 + 60, "", "", 1.0)]  # this system has alerting
+    one = detect("up", [1.0] * 200 + [0.75] * 40, T0, STEP)
+    half = detect("up", [1.0] * 200 + [0.5] * 40, T0, STEP)
+    [partly] = rank_candidates(CHAIN, {"db": [one]}, {}, [], [], elsewhere, END, limit=1)
+    [mostly] = rank_candidates(CHAIN, {"db": [half]}, {}, [], [], elsewhere, END, limit=1)
+    assert partly.score < 0.6 * mostly.score and mostly.score >= 0.25
+
+
+def test_restarts_far_apart_are_events_and_only_a_run_of_them_a_crash_loop():
+    counter = [0.0] * 240
+    for at in (90, 209, 212):  # one restart, and half an hour later a pod that failed twice
+        counter[at:] = [v + 1 for v in counter[at:]]
+    apart = detect("restarts_total", counter, T0, STEP)
+    assert apart is not None and not apart.persistent
+    loop = [float(i // 20) for i in range(240)]  # one every five minutes, still coming
+    assert detect("restarts_total", loop, T0, STEP).persistent
+

@@ -460,9 +460,9 @@ def _sli_breach(metric, series, start, step, threshold) -> Anomaly | None:
 
 def _restarts(values: list[float], start: float, step: float) -> Anomaly | None:
     """Restarts from a cumulative counter. One restart (a single OOM kill, one container exit) is
-    an event, not a failure that goes on; restarts that keep coming are: at least a few, the
-    latest no longer ago than the pace they have kept (or a quarter of an hour), so the next
-    one is due."""
+    an event, not a failure that goes on; restarts that keep coming are: at least a few in a row,
+    none a quarter of an hour or more after the one before, the latest no longer ago than the
+    pace they have kept (or a quarter of an hour), so the next one is due."""
     real = [(i, v) for i, v in enumerate(values) if v == v]
     if len(real) < 2:
         return None
@@ -470,16 +470,21 @@ def _restarts(values: list[float], start: float, step: float) -> Anomaly | None:
     if not steps:
         return None
     count = real[-1][1] - real[0][1]
-    gaps = sorted(b - a for a, b in zip(steps, steps[1:], strict=False))
+    # The latest run: a restart long after the one before starts it afresh (an earlier one was another event).
+    first = len(steps) - 1
+    while first > 0 and (steps[first] - steps[first - 1]) * step < RESTARTS_RECENT_SECONDS:
+        first -= 1
+    run = steps[first:]
+    gaps = sorted(b - a for a, b in zip(run, run[1:], strict=False))
     pace = gaps[len(gaps) // 2] * step if gaps else math.inf
     since_last = (len(values) - 1 - steps[-1]) * step
-    ongoing = len(steps) >= RESTARTS_ONGOING and since_last <= max(RESTARTS_RECENT_SECONDS, 2.0 * pace)
+    ongoing = len(run) >= RESTARTS_ONGOING and since_last <= max(RESTARTS_RECENT_SECONDS, 2.0 * pace)
     if len(steps) == 1:
         score = ONE_RESTART
     else:
         score = min(1.0, 0.45 + 0.1 * count) if ongoing else min(0.6, 0.3 + 0.05 * count)
-    return Anomaly("restarts_total", "up", start + steps[0] * step, real[0][1], real[-1][1], real[-1][1], None,
-                   round(count * Z_THRESHOLD, 2), ongoing, score, "restarts",
+    return Anomaly("restarts_total", "up", start + (run if ongoing else steps)[0] * step, real[0][1], real[-1][1],
+                   real[-1][1], None, round(count * Z_THRESHOLD, 2), ongoing, score, "restarts",
                    ended=None if ongoing else start + steps[-1] * step)
 
 

@@ -65,6 +65,7 @@ ROLLOUT_SECONDS = 600.0  # a rolling update takes pods out of service for a few 
 BLIP_MINUTES, EPISODE_MINUTES, BLIP_WEIGHT = 4.0, 10.0, 0.35
 # connection_pool_active follows in-flight requests, so it rises when a dependency is slow.
 SECONDARY_METRICS = frozenset({"connection_pool_active", "latency_p99_ms"})
+MOSTLY_GONE = 0.5  # the share of a service's instances unreachable or not ready that is most of it
 
 
 @dataclass(slots=True)
@@ -333,7 +334,7 @@ def _remedied(a: Anomaly, own_changes: Sequence[Deployment]) -> bool:
 def _mostly_gone(st: _State) -> bool:
     """Silent, or most of its instances unreachable or not ready (one pod of six is routine)."""
     return any(a.direction == "missing" or (kind_of(a.metric).family == "availability" and a.direction == "down"
-                                            and a.persistent and a.current <= 0.5 * a.baseline)
+                                            and a.persistent and a.current <= (1.0 - MOSTLY_GONE) * a.baseline)
                for a in st.anomalies)
 
 
@@ -363,6 +364,11 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         if kind.family not in FAILURE_FAMILIES:
             continue
         weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
+        if kind.family == "availability" and a.baseline > 0:
+            # A few instances of many gone is capacity lost, the rest serving: it weighs by the
+            # share gone, fully from half of them.
+            gone = (a.baseline - (a.current if a.persistent else a.peak)) / a.baseline
+            weight *= min(1.0, max(0.0, gone) / MOSTLY_GONE)
         reached = a.breach_seconds >= AT_LIMIT_SECONDS
         if not a.persistent:
             lasted = _lasted(a, end)
@@ -625,7 +631,7 @@ def _rollout_under_way(st: _State, changes: Sequence[Deployment], end: float) ->
     rollout replacing pods one by one: while it is young, no failure (and no reason to roll back)."""
     moved = {a.metric for a in st.anomalies if a.persistent and kind_of(a.metric).family in FAILURE_FAMILIES
              and a.metric not in SECONDARY_METRICS}
-    if not st.ongoing or st.families != {"availability"} or moved != {"replicas_ready"} or st.own_specific > 0.8:
+    if not st.ongoing or not st.families <= {"availability"} or moved != {"replicas_ready"} or st.own_specific > 0.8:
         return
     for c in changes:
         if (c.service == st.info.name and c.change_type == "deployment" and -60.0 <= st.onset - c.time <= 120.0
