@@ -156,3 +156,20 @@ def test_a_reference_that_cannot_be_fetched_is_done_without():
     store.reference = lambda start, end: (Unreachable(), 0.0, 500.0)
     found = Investigation(store, 1000.0, 1300.0).path_breaks
     assert found["api"].kind == "missing_step"  # from the window's own earlier requests
+
+
+@pytest.mark.parametrize(("level", "broken"), [("INFO", True), ("WARN", False)])
+def test_a_statement_that_stopped_is_a_broken_path_unless_it_was_a_complaint(level, broken):
+    """`api` logs two lines a second for ten minutes, then only one: the statement that stopped
+    is a step its requests no longer reach, if it was normal work; if it was a warning, the
+    trouble it warned about ended."""
+    from mcp_server.analysis import log_signals
+
+    lines = []
+    for i in range(1200):
+        t = 1000.0 + i * 0.5
+        lines.append(LogRecord(t, "api", "INFO", "served request", "pod-0", "c.s.Api#5"))
+        if i < 600:
+            lines.append(LogRecord(t + 0.1, "api", level, "retrying the call", "pod-0", "c.s.Api#9"))
+    found = log_signals.stopped_statements(lines, log_signals.buckets_of(lines))
+    assert ("api" in found) == broken

@@ -10,7 +10,8 @@ says) and its template.
 
 A statement that logged steadily and stopped, while the rest of its service went on logging,
 marks a code path that no longer runs to that point: the request now fails (or returns) before
-it. When a whole service falls quiet that is less traffic, not a broken path.
+it. When a whole service falls quiet that is less traffic, not a broken path; when a warning or
+an error stops, a failure ended.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 
-from telemetry.records import ERROR_LEVELS
+from telemetry.records import ERROR_LEVELS, LEVEL_RANK
 
 from .anomalies import Anomaly
 from .log_templates import TemplateCache
@@ -74,16 +75,20 @@ def stopped_statements(records: Sequence, span: tuple[float, float, int],
     per_statement: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * n)
     totals: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     traces: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
+    complaints: dict[tuple[str, str, str], int] = defaultdict(int)
     for r in records:
         k = min(n - 1, int((r.time - start) // step))
         template, _ = cache.lookup(r.message)
         statement = (r.service, r.logger or "", template)
         per_statement[statement][k] += 1
+        complaints[statement] += LEVEL_RANK.get(r.level, 0) >= LEVEL_RANK["WARN"]
         totals[r.service][k] += 1
         if r.trace_id:
             traces[statement].append((k, r.trace_id))
     found: dict[str, Anomaly] = {}
     for statement, counts in per_statement.items():
+        if complaints[statement] > 0.5 * sum(counts):
+            continue  # a warning or an error that stopped is a failure that ended, not a path that broke
         a = count_change(STOPPED_METRIC, counts, start, step, rise=False)
         if a is None:
             continue
