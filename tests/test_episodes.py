@@ -329,3 +329,15 @@ def test_restarts_far_apart_are_events_and_only_a_run_of_them_a_crash_loop():
     loop = [float(i // 20) for i in range(240)]  # one every five minutes, still coming
     assert detect("restarts_total", loop, T0, STEP).persistent
 
+
+
+def test_what_a_failure_that_is_over_was_comes_from_its_biggest_episode_not_a_later_one():
+    """Errors for twelve minutes that ended; a quarter of an hour later the disk crept up and was
+    freed: another event, which says nothing about what the failure was."""
+    errors = detect("error_rate", noisy(0.01, 40, rel=0.2) + noisy(0.5, 48, rel=0.05, seed=2)
+                    + noisy(0.01, 152, rel=0.2, seed=3), T0, STEP)
+    disk = detect("disk_usage_percent", noisy(60.0, 150, rel=0.003, seed=4) + [60.0 + 0.25 * i for i in range(60)]
+                  + noisy(60.0, 30, rel=0.003, seed=5), T0, STEP)
+    assert errors.ended is not None and disk is not None and disk.ended is not None and disk.onset > errors.ended
+    [top] = rank_candidates(CHAIN, {"db": [errors, disk]}, {}, [], [], [], END, limit=1)
+    assert "errors_up" in top.signals and "disk_filling" not in top.signals

@@ -349,7 +349,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     ongoing: dict[str, float] = {}
     over: dict[str, float] = {}  # episodes that are over: one event, whatever it moved
     onsets = []
-    flagged: list[Anomaly] = []
+    flagged: list[tuple[Anomaly, float]] = []
     for a in sorted(st.anomalies, key=lambda a: (-a.score, a.onset, a.metric)):
         kind = kind_of(a.metric)
         if a.direction == "missing":
@@ -390,7 +390,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         found[kind.family] = max(found.get(kind.family, 0.0), weight)
         if a.score >= 0.3 and a.persistent and a.metric not in SECONDARY_METRICS:
             onsets.append(a.onset)
-        flagged.append(a)
+        flagged.append((a, weight))
     missing = [a for a in st.anomalies if a.direction == "missing"]
     if missing:
         since = min(a.onset for a in missing)
@@ -408,9 +408,12 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     st.onset = min(onsets) if onsets else min(a.onset for a in st.anomalies)
     st.typical_onset = sorted(onsets)[len(onsets) // 2] if onsets else st.onset
     st.ongoing = bool(onsets)
-    # What the failure is comes from what moved with it, not from an episode over before it began.
-    for a in flagged:
-        if not st.ongoing or a.ended is None or a.ended >= st.onset - ONSET_TOLERANCE:
+    # What the failure is comes from what moved with it: not from an episode over before it began,
+    # nor, once it is over, from one that began after its biggest episode had ended.
+    main = max(flagged, key=lambda f: f[1])[0] if flagged else None
+    for a, _ in flagged:
+        if (a.ended is None or a.ended >= st.onset - ONSET_TOLERANCE) if st.ongoing else \
+                a.onset <= (main.ended or end) + ONSET_TOLERANCE:
             st.signals.extend(_metric_signals(a))
             if a.persistent or a.metric not in SECONDARY_METRICS:
                 st.evidence.append(_describe(a))
