@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from telemetry.backend import BackendError, TelemetryBackend
-from telemetry.records import ERROR_LEVELS, MetricSeries
+from telemetry.records import ERROR_LEVELS, Alert, MetricSeries
 
 from .analysis import correlation, edges, log_signals, log_templates, request_paths
 from .analysis.anomalies import MIN_SAMPLES, Anomaly, detect
@@ -154,9 +154,9 @@ class Investigation:
         return min(standing, default=None)
 
     @analysis
-    def _alert_lines(self) -> dict[tuple[str, str], list]:
+    def _alert_lines(self) -> dict[tuple[str, str], list[Alert]]:
         """The window's alerts that fired on an upper bound of one metric, by service and metric."""
-        found: dict[tuple[str, str], list] = defaultdict(list)
+        found: dict[tuple[str, str], list[Alert]] = defaultdict(list)
         for a in self.backend.alerts(self.start, self.end):
             if a.metric and a.op in (">", ">=") and a.threshold is not None:
                 found[a.service, a.metric].append(a)
