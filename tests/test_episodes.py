@@ -341,3 +341,23 @@ def test_what_a_failure_that_is_over_was_comes_from_its_biggest_episode_not_a_la
     assert errors.ended is not None and disk is not None and disk.ended is not None and disk.onset > errors.ended
     [top] = rank_candidates(CHAIN, {"db": [errors, disk]}, {}, [], [], [], END, limit=1)
     assert "errors_up" in top.signals and "disk_filling" not in top.signals
+
+
+
+def test_extra_traffic_that_ended_downstream_came_from_the_caller_whose_traffic_fell_with_it():
+    """A surge at `edge` under way when the window began, over after twelve minutes. `edge` and
+    `db` failed until then; `orders`, between them, only carried the traffic on: all three had
+    half their traffic less after. The surge began at `edge`, not at `db`."""
+    def rate(level: float, seed: int):
+        return detect("request_rate", noisy(3 * level, 48, rel=0.02, seed=seed)
+                      + noisy(level, 192, rel=0.02, seed=seed + 1), T0, STEP)
+
+    def errors(seed: int):
+        return detect("error_rate", noisy(0.4, 48, rel=0.05, seed=seed) + noisy(0.01, 192, rel=0.2, seed=seed + 1),
+                      T0, STEP)
+
+    seen = {"edge": [errors(1), rate(300.0, 2)], "orders": [rate(250.0, 4)], "db": [errors(6), rate(200.0, 8)]}
+    ranked = rank_candidates(CHAIN, seen, {}, [], [], [], END, limit=3)
+    assert ranked[0].service == "edge" and "traffic_surge_origin" in ranked[0].signals
+    db = next(c for c in ranked if c.service == "db")
+    assert "traffic_surge_origin" not in db.signals

@@ -433,8 +433,7 @@ def _load_that_ended(st: _State) -> _Load | None:
     for a in st.anomalies:
         if kind_of(a.metric).family != "traffic":
             continue
-        if (a.direction == "down" and a.persistent and a.current > 0 and a.baseline >= 2.0 * a.current
-                and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE):
+        if _halved(a) and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE:
             return _Load(None, a.onset, 100.0 * (a.baseline / a.current - 1.0),
                          f"request rate was {_num(a.baseline)} req/s until {iso(a.onset)}, then {_num(a.current)}")
         if (a.direction == "up" and a.ended is not None and (a.change_pct or 0.0) >= 40.0
@@ -455,6 +454,19 @@ def _load_alerted(alerts: Sequence[Alert]) -> _Load | None:
                                           f"alert {a.name}: {a.metric} above {_num(a.threshold or 0.0)} since "
                                           f"{iso(a.starts_at)}"))
     return found
+
+
+def _halved(a: Anomaly) -> bool:
+    """Traffic that fell by half or more and stayed down."""
+    return (kind_of(a.metric).family == "traffic" and a.direction == "down" and a.persistent and a.current > 0
+            and a.baseline >= 2.0 * a.current)
+
+
+def _fed_until(caller: _State, until: float | None) -> bool:
+    """Whether a caller's own traffic fell by half when the extra traffic here ended: it was
+    passing that traffic on."""
+    return until is not None and any(_halved(a) and abs(a.onset - until) <= 2 * ONSET_TOLERANCE
+                                     for a in caller.anomalies)
 
 
 def _merged(a: _Load | None, b: _Load | None) -> _Load | None:
@@ -677,8 +689,9 @@ def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> N
         if st.load.since is None and unreached:
             st.load = None  # it fell because its callers could no longer reach it, not as load ended
             continue
-        feeding = [c for c in callers[name] if states[c].load is not None
-                   and since(states[c].load) <= since(st.load) + ONSET_TOLERANCE]
+        feeding = [c for c in callers[name]
+                   if (states[c].load is not None and since(states[c].load) <= since(st.load) + ONSET_TOLERANCE)
+                   or (st.load.since is None and _fed_until(states[c], st.load.until))]
         if feeding:
             onset = st.typical_onset if st.typical_onset is not None else st.onset
             st.load_driven = st.failure > 0 and (onset is None or since(st.load) <= onset + 150)
