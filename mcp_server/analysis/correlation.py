@@ -410,13 +410,15 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     st.ongoing = bool(onsets)
     # What the failure is comes from what moved with it: not from an episode over before it began,
     # nor, once it is over, from one that began after its biggest episode had ended.
-    main = max(flagged, key=lambda f: f[1])[0] if flagged else None
-    for a, _ in flagged:
-        if (a.ended is None or a.ended >= st.onset - ONSET_TOLERANCE) if st.ongoing else \
-                a.onset <= (main.ended or end) + ONSET_TOLERANCE:
-            st.signals.extend(_metric_signals(a))
-            if a.persistent or a.metric not in SECONDARY_METRICS:
-                st.evidence.append(_describe(a))
+    if st.ongoing:
+        moved_with = [a for a, _ in flagged if a.ended is None or a.ended >= st.onset - ONSET_TOLERANCE]
+    else:
+        biggest_ended = max(flagged, key=lambda f: f[1])[0].ended or end
+        moved_with = [a for a, _ in flagged if a.onset <= biggest_ended + ONSET_TOLERANCE]
+    for a in moved_with:
+        st.signals.extend(_metric_signals(a))
+        if a.persistent or a.metric not in SECONDARY_METRICS:
+            st.evidence.append(_describe(a))
     if not st.ongoing:
         st.ended = max((a.ended for a in st.anomalies if a.ended is not None), default=None)
         st.load = _merged(st.load, _load_that_ended(st))

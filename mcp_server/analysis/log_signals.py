@@ -21,7 +21,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 
-from telemetry.records import ERROR_LEVELS, LEVEL_RANK
+from telemetry.records import ERROR_LEVELS
 
 from .anomalies import Anomaly
 from .log_templates import TemplateCache
@@ -37,6 +37,7 @@ SIGNIFICANCE = 1e-4  # chance must explain the change less often than this
 MIN_SHARED_TRACES = 3  # traces a statement must have logged in to know its companions
 COMPANION_SHARE = 0.5  # a companion logged in at least this share of those traces
 UNCORROBORATED = 0.5  # weight of a stopped statement whose companions are unknown
+COMPLAINT_LEVELS = frozenset({"WARN", *ERROR_LEVELS})
 
 
 def buckets_of(records: Sequence) -> tuple[float, float, int] | None:
@@ -81,7 +82,7 @@ def stopped_statements(records: Sequence, span: tuple[float, float, int],
         template, _ = cache.lookup(r.message)
         statement = (r.service, r.logger or "", template)
         per_statement[statement][k] += 1
-        complaints[statement] += LEVEL_RANK.get(r.level, 0) >= LEVEL_RANK["WARN"]
+        complaints[statement] += r.level in COMPLAINT_LEVELS
         totals[r.service][k] += 1
         if r.trace_id:
             traces[statement].append((k, r.trace_id))
