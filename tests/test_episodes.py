@@ -24,6 +24,15 @@ def test_an_episode_under_way_when_the_window_began_is_still_seen():
     assert a is not None and not a.persistent and a.ended is not None and a.ended <= T0 + 32 * STEP
 
 
+def test_an_episode_begun_in_the_first_samples_is_measured_against_the_rest_of_the_window():
+    # One sample of normal, then sixteen minutes of loss, then an hour back to normal: too
+    # little before it to be a baseline, so the stretch after it is.
+    values = [0.5] + noisy(200.0, 64, rel=0.1) + noisy(0.5, 175, rel=0.2, seed=2)
+    a = detect("tcp_retransmits_per_second", values, T0, STEP)
+    assert a is not None and not a.persistent and a.onset == T0 + STEP
+    assert a.baseline < 1.0 and abs(a.ended - (T0 + 65 * STEP)) <= 2 * STEP
+
+
 def test_a_young_ramp_is_judged_by_where_it_has_got_to():
     ramp = [43.0 + 0.7 * i for i in range(16)]  # four minutes of a leak at the end of an hour
     a = detect("memory_percent", noisy(43.0, 224, rel=0.01) + ramp, T0, STEP)
@@ -176,6 +185,16 @@ def test_of_two_equal_failures_of_the_same_kind_the_one_that_began_first_leads(e
     failing = [detect("error_rate", noisy(0.01, 196, rel=0.2) + noisy(0.4, 44, rel=0.05, seed=2), T0, STEP)]
     ranked = rank_candidates(shop, {earlier: slower(196), later: failing}, {}, [], [], [], END)
     assert ranked[0].service == later
+
+
+@pytest.mark.parametrize("later_kinds,earlier_leads", [({"latency"}, True), ({"latency", "errors"}, False)])
+def test_an_earlier_failure_as_strong_leads_one_whose_every_kind_it_shows_too(later_kinds, earlier_leads):
+    from mcp_server.analysis.correlation import _earlier_first_among_equals, _State
+
+    db = _State(CHAIN[2], [], onset=T0, families={"latency", "network"})  # slow, and its network too
+    orders = _State(CHAIN[1], [], onset=T0 + 45, families=later_kinds)
+    order = _earlier_first_among_equals(["orders", "db"], {"orders": 0.43, "db": 0.426}, {"db": db, "orders": orders})
+    assert order == (["db", "orders"] if earlier_leads else ["orders", "db"])
 
 
 def test_what_a_young_rise_in_traffic_drives_weighs_as_unsettled_as_the_rise():
@@ -342,6 +361,36 @@ def test_what_a_failure_that_is_over_was_comes_from_its_biggest_episode_not_a_la
     [top] = rank_candidates(CHAIN, {"db": [errors, disk]}, {}, [], [], [], END, limit=1)
     assert "errors_up" in top.signals and "disk_filling" not in top.signals
 
+
+
+def test_a_failure_that_is_over_began_with_the_episodes_that_overlapped_its_biggest_one():
+    """`orders` lost a pod for two minutes early on, then, a quarter of an hour later, slowed down
+    with `db`, which slowed first. Its failure began with the slowdown, after `db`'s: `db` hurt it."""
+    def slow(onset_step, level, seed):
+        return detect("latency_p50_ms", noisy(20.0, onset_step, rel=0.03, seed=seed)
+                      + noisy(level, 220 - onset_step, rel=0.03, seed=seed + 1) + noisy(20.0, 20, rel=0.03, seed=seed + 2),
+                      T0, STEP)
+    pod = detect("up", [1.0] * 20 + [0.67] * 8 + [1.0] * 212, T0, STEP)
+    orders_slow = slow(104, 300.0, 3)
+    seen = {"orders": [pod, orders_slow], "db": [slow(100, 400.0, 6)]}
+    ranked = rank_candidates(CHAIN, seen, {}, [], [], [], END, limit=3)
+    orders = next(c for c in ranked if c.service == "orders")
+    assert pod is not None and orders.onset == orders_slow.onset
+    assert ranked[0].service == "db" and any("callers degraded after it: orders" in e for e in ranked[0].evidence)
+
+
+def test_traffic_that_came_back_as_an_outage_ended_is_no_surge_and_a_later_blip_no_part_of_it():
+    """Half of `orders` unreachable and failing when the window began, over after twelve minutes;
+    its traffic, half of normal meanwhile, back to normal then. An hour later a pool blip."""
+    errors = detect("error_rate", noisy(0.5, 48, rel=0.05) + noisy(0.01, 192, rel=0.2, seed=2), T0, STEP)
+    up = detect("up", [0.5] * 48 + [1.0] * 192, T0, STEP)
+    rate = detect("request_rate", noisy(4.0, 48, rel=0.03, seed=3) + noisy(8.0, 192, rel=0.03, seed=4), T0, STEP)
+    pool = detect("connection_pool_wait_ms", noisy(0.4, 200, rel=0.1, seed=5) + noisy(90.0, 12, rel=0.05, seed=6)
+                  + noisy(0.4, 28, rel=0.1, seed=7), T0, STEP)
+    assert rate is not None and rate.persistent and pool is not None and pool.ended > errors.ended + 1800
+    [top] = rank_candidates(CHAIN, {"orders": [errors, up, rate, pool]}, {}, [], [], [], END, limit=1)
+    assert top.service == "orders" and "traffic_surge_origin" not in top.signals
+    assert top.ended == errors.ended
 
 
 def test_extra_traffic_that_ended_downstream_came_from_the_caller_whose_traffic_fell_with_it():

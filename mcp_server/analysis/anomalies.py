@@ -336,25 +336,28 @@ def _shift(metric, kind, series, start, step, direction) -> Anomaly | None:
 
 
 def _recovery(metric, kind, series, start, step, direction) -> Anomaly | None:
-    """An episode under way when the window began and over since: high (for a metric whose bad
-    direction is up) at the start, back to a steady level for the rest of the window."""
+    """An episode under way when the window began, or begun in its first few samples (too few
+    to measure it against), and over since: high (for a metric whose bad direction is up) at
+    the start, back to a steady level for the rest of the window."""
     sign = 1 if direction == "up" else -1
+    n = len(series)
     found = _best_split(series, "down" if sign > 0 else "up")
-    if found is None or found[0] < MIN_SHORT_SEGMENT or len(series) - found[0] < max(_min_segment(len(series)),
-                                                                                      len(series) // 4):
+    if found is None or found[0] < MIN_SHORT_SEGMENT or n - found[0] < max(_min_segment(n), n // 4):
         return None
     settled = series[found[0]:]
     center, scale = robust_center_scale(settled, kind)
     limit = center + sign * Z_THRESHOLD * scale
-    if (series[0] - limit) * sign <= 0:
-        return None  # normal at the start: a bump later on is a shift
+    first = next(i for i in range(found[0]) if (series[i] - limit) * sign > 0) \
+        if any((v - limit) * sign > 0 for v in series[:found[0]]) else found[0]
+    if first >= _min_segment(n):
+        return None  # normal long enough at the start: a bump later on is a shift
     back = next(i for i in range(found[0], 0, -1) if (series[i - 1] - limit) * sign > 0)
-    if back < MIN_SHORT_SEGMENT:
+    if back - first < MIN_SHORT_SEGMENT:
         return None
-    episode = series[:back]
-    tail = series[-max(3, len(series) // 20):]
+    episode = series[first:back]
+    tail = series[-max(3, n // 20):]
     return _episode(metric, kind, settled, episode, _median(sorted(episode)), _median(sorted(tail)), tail,
-                    start, step, 0, back, direction)
+                    start, step, first, back, direction)
 
 
 def _back_in_band(series: list[float], onset: int, center: float, limit: float, sign: int) -> int | None:

@@ -268,17 +268,17 @@ def rank_candidates(
 
 
 def _earlier_first_among_equals(ranked: list[str], scores: dict[str, float], states: dict) -> list[str]:
-    """Where the runner-up's evidence is of the same kinds and as strong as the leader's (within
-    EQUAL_SCORES), the failure that began first leads: the later one is more likely where it
-    spread. Failures of different kinds are not ordered by their onsets."""
+    """Where the runner-up's evidence is as strong as the leader's (within EQUAL_SCORES) and of
+    every kind the leader's is, the failure that began first leads: the later one is more likely
+    where it spread. Failures of other kinds are not ordered by their onsets."""
     if len(ranked) < 2:
         return ranked
     first, second = ranked[0], ranked[1]
     a, b = states[first].onset, states[second].onset
-    same = states[first].families == states[second].families
-    if same and scores[second] >= scores[first] * (1.0 - EQUAL_SCORES) and a is not None and b is not None \
+    covered = states[first].families <= states[second].families
+    if covered and scores[second] >= scores[first] * (1.0 - EQUAL_SCORES) and a is not None and b is not None \
             and b < a - 1e-6:
-        states[second].evidence.insert(1, f"began before {first}, whose evidence is as strong and of the same kind")
+        states[second].evidence.insert(1, f"began before {first}, whose evidence is as strong and of kinds seen here too")
         return [second, first, *ranked[2:]]
     return ranked
 
@@ -408,22 +408,39 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
     st.onset = min(onsets) if onsets else min(a.onset for a in st.anomalies)
     st.typical_onset = sorted(onsets)[len(onsets) // 2] if onsets else st.onset
     st.ongoing = bool(onsets)
-    # What the failure is comes from what moved with it: not from an episode over before it began,
-    # nor, once it is over, from one that began after its biggest episode had ended.
+    # What the failure is, and when it began, comes from what moved with it: not from an episode
+    # over before it began; once it is over, from the episodes that overlapped its biggest one.
     if st.ongoing:
         moved_with = [a for a, _ in flagged if a.ended is None or a.ended >= st.onset - ONSET_TOLERANCE]
     else:
-        biggest_ended = max(flagged, key=lambda f: f[1])[0].ended or end
-        moved_with = [a for a, _ in flagged if a.onset <= biggest_ended + ONSET_TOLERANCE]
+        moved_with = _overlapping(max(flagged, key=lambda f: f[1])[0], [a for a, _ in flagged], end)
+        primary = [a for a in moved_with if a.metric not in SECONDARY_METRICS] or moved_with
+        st.onset = min(a.onset for a in primary)
     for a in moved_with:
         st.signals.extend(_metric_signals(a))
         if a.persistent or a.metric not in SECONDARY_METRICS:
             st.evidence.append(_describe(a))
     if not st.ongoing:
-        st.ended = max((a.ended for a in st.anomalies if a.ended is not None), default=None)
+        st.ended = max((a.ended for a in moved_with if a.ended is not None), default=None)
         st.load = _merged(st.load, _load_that_ended(st))
     specific = {"saturation": 0.5, "network": 0.7, "restarts": 0.7, "availability": 0.8, "code": 0.7}
     st.own_specific = max((specific.get(f, 0.0) * min(1.0, best[f] / 0.6) for f in st.families), default=0.0)
+
+
+def _overlapping(first: Anomaly, episodes: list[Anomaly], end: float) -> list[Anomaly]:
+    """The episodes that overlapped `first`, or one that did, and so on: one event."""
+    lo, hi = first.onset, first.ended or end
+    found = [first]
+    rest = [a for a in episodes if a is not first]
+    grew = True
+    while grew:
+        grew = False
+        for a in list(rest):
+            if a.onset <= hi + ONSET_TOLERANCE and (a.ended or end) >= lo - ONSET_TOLERANCE:
+                found.append(a)
+                rest.remove(a)
+                lo, hi, grew = min(lo, a.onset), max(hi, a.ended or end), True
+    return found
 
 
 def _load_that_ended(st: _State) -> _Load | None:
@@ -698,9 +715,10 @@ def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> N
             onset = st.typical_onset if st.typical_onset is not None else st.onset
             st.load_driven = st.failure > 0 and (onset is None or since(st.load) <= onset + 150)
             continue
-        if (unreached and st.load.since is not None and st.onset is not None
-                and st.load.since > st.onset + LOAD_AFTER_FAILURE):
-            st.load = None  # callers reaching it again after the outage: not what made it fail
+        late = st.load.since is not None and st.onset is not None and st.load.since > st.onset + LOAD_AFTER_FAILURE
+        back = st.ended is not None and late and abs(st.load.since - st.ended) <= 2 * ONSET_TOLERANCE
+        if late and (unreached or back):
+            st.load = None  # callers reaching it again after the outage, or as it ended: not what made it fail
             continue
         st.signals.append("traffic_surge_origin")
         st.evidence.append(f"{st.load.evidence} while its callers' traffic did not")
