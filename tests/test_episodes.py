@@ -157,6 +157,16 @@ def test_a_memory_climb_ended_by_one_oom_kill_is_that_one_event():
     assert oom.score < 0.25 <= stopped.score
 
 
+def test_a_memory_climb_whose_service_restarted_once_at_the_last_sample_is_over():
+    climb = [46.0 + 1.8 * i for i in range(14)]  # three and a half minutes to 70%, then one OOM kill
+    memory = detect("memory_percent", noisy(46.0, 226, rel=0.005) + climb, T0, STEP)
+    killed = detect("restarts_total", [1.0] * 239 + [2.0], T0, STEP)
+    [going] = rank_candidates(CHAIN, {"db": [memory]}, {}, [], [], [], END, limit=1)
+    [oom] = rank_candidates(CHAIN, {"db": [memory, killed]}, {}, [], [], [], END, limit=1)
+    assert memory is not None and memory.persistent and going.ended is None
+    assert oom.ended is not None and oom.score < 0.5 * going.score
+
+
 def test_the_fault_is_read_from_what_moved_with_it_not_from_an_episode_over_before_it():
     cpu_blip = detect("cpu_percent", noisy(45.0, 60, rel=0.02) + noisy(95.0, 20, rel=0.01, seed=2)
                       + noisy(45.0, 160, rel=0.02, seed=3), T0, STEP)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge import BREAKING_CHANGES, INCIDENT_THRESHOLD
 from telemetry.records import Alert, Deployment, ServiceInfo
@@ -317,6 +317,18 @@ def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVer
     return max(seen)
 
 
+def _cut_by_one_crash(a: Anomaly, st: _State, end: float) -> Anomaly:
+    """A filling resource still climbing at the end, but the service restarted once in the last
+    samples (an OOM kill, say): the climb is over, though the drop is not in the data yet."""
+    if not a.persistent or a.metric not in FILLING:
+        return a
+    crash = next((r for r in st.anomalies if r.metric == "restarts_total" and r.current - r.baseline <= 1
+                  and a.onset < r.onset and r.onset >= end - 2 * ONSET_TOLERANCE), None)
+    if crash is None or a.current >= SLI_BREACH.get(a.metric, math.inf):
+        return a
+    return replace(a, persistent=False, ended=crash.onset, score=round(a.score * OVER, 4))
+
+
 def _one_crash_ended(a: Anomaly, st: _State) -> bool:
     """Whether the episode ended with the service's one restart (not restarts that keep coming)."""
     return any(r.metric == "restarts_total" and not r.persistent and r.current - r.baseline <= 1
@@ -363,6 +375,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
             continue
         if kind.family not in FAILURE_FAMILIES:
             continue
+        a = _cut_by_one_crash(a, st, end)
         weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
         if kind.family == "availability" and a.baseline > 0:
             # A few instances of many gone is capacity lost, the rest serving: it weighs by the
