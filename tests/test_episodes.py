@@ -4,7 +4,7 @@ resources filling up, restarts, and a rollout that is only replacing pods. Hand-
 import pytest
 
 from mcp_server.analysis.anomalies import detect
-from mcp_server.analysis.correlation import rank_candidates
+from mcp_server.analysis.correlation import LogEvidence, rank_candidates
 from telemetry.records import Alert, Deployment
 from tests.test_analysis import CHAIN, END, STEP, T0, noisy
 
@@ -135,8 +135,6 @@ def test_a_second_failure_apart_in_the_graph_and_in_time_is_flagged_as_one():
 
 
 def test_traffic_that_fell_when_callers_could_no_longer_reach_a_service_is_no_load():
-    from mcp_server.analysis.correlation import LogEvidence
-
     fell = detect("request_rate", noisy(100.0, 120, rel=0.02) + noisy(20.0, 120, rel=0.02, seed=2), T0, STEP)
     blip = detect("latency_p50_ms", noisy(40.0, 110, rel=0.02) + noisy(200.0, 10, rel=0.02, seed=3)
                   + noisy(40.0, 120, rel=0.02, seed=4), T0, STEP)
@@ -281,8 +279,6 @@ def test_failing_requests_that_were_calls_nobody_answered_say_which_way_the_serv
 def test_traffic_back_once_callers_reach_a_service_again_is_no_surge():
     """Callers could not reach `orders` for most of the window (their logs say so); when they
     could again, its traffic came back: a rise against the outage, not a surge."""
-    from mcp_server.analysis.correlation import LogEvidence
-
     rate = detect("request_rate", noisy(100.0, 6, rel=0.02) + noisy(15.0, 194, rel=0.02, seed=2)
                   + noisy(100.0, 40, rel=0.02, seed=3), T0, STEP)
     errors = detect("error_rate", noisy(0.01, 6, rel=0.2, seed=4) + noisy(0.5, 194, rel=0.05, seed=5)
@@ -401,6 +397,26 @@ def test_traffic_that_came_back_as_an_outage_ended_is_no_surge_and_a_later_blip_
     [top] = rank_candidates(CHAIN, {"orders": [errors, up, rate, pool]}, {}, [], [], [], END, limit=1)
     assert top.service == "orders" and "traffic_surge_origin" not in top.signals
     assert top.ended == errors.ended
+
+
+def test_ready_replicas_that_dipped_as_a_restart_began_are_the_restart_not_the_failure():
+    errors = detect("error_rate", noisy(0.01, 160, rel=0.2) + noisy(0.4, 28, rel=0.05, seed=2)
+                    + noisy(0.01, 52, rel=0.2, seed=3), T0, STEP)
+    dip = detect("replicas_ready", [6.0] * 186 + [5.0] * 10 + [6.0] * 44, T0, STEP)
+    restart = Deployment("r1", "db", T0 + 187 * STEP, "restart", "v1", "v1", "oncall", "Rolling restart")
+    [alone] = rank_candidates(CHAIN, {"db": [errors, dip]}, {}, [], [], [], END, limit=1)
+    [fixed] = rank_candidates(CHAIN, {"db": [errors, dip]}, {}, [], [restart], [], END, limit=1)
+    assert dip is not None and "replicas_not_ready" in alone.signals and "replicas_not_ready" not in fixed.signals
+
+
+@pytest.mark.parametrize("first_step,seen", [(170, True), (60, False)])
+def test_a_few_rejected_logins_inside_the_services_own_errors_say_what_they_were(first_step, seen):
+    """Logs are sampled: two lines of a rejected login while `orders` fails a third of its
+    requests say what failed; the same two lines an hour earlier are a rotation that went fine."""
+    errors = detect("error_rate", noisy(0.01, 160, rel=0.2) + noisy(0.35, 80, rel=0.05, seed=2), T0, STEP)
+    logs = {"orders": LogEvidence(peer_failures={"db": ("auth", 2, T0 + first_step * STEP)})}
+    ranked = rank_candidates(CHAIN, {"orders": [errors]}, logs, [], [], [], END, limit=2)
+    assert ranked[0].service == "orders" and ("credentials_rejected" in ranked[0].signals) == seen
 
 
 def test_extra_traffic_that_ended_downstream_came_from_the_caller_whose_traffic_fell_with_it():

@@ -317,6 +317,12 @@ def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVer
     return max(seen)
 
 
+def _replaced_by(a: Anomaly, own_changes: Sequence[Deployment]) -> bool:
+    """Whether a dip in available instances began with a change to the service (a rolling
+    restart, a rollout, a rollback): the change replacing pods, by design."""
+    return any(-60.0 <= a.onset - c.time <= 120.0 for c in own_changes)
+
+
 def _cut_by_one_crash(a: Anomaly, st: _State, end: float) -> Anomaly:
     """A filling resource still climbing at the end, but the service restarted once in the last
     samples (an OOM kill, say): the climb is over, though the drop is not in the data yet."""
@@ -374,6 +380,8 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         if a.direction != kind.bad_direction and kind.bad_direction != "both":
             continue
         if kind.family not in FAILURE_FAMILIES:
+            continue
+        if kind.family == "availability" and not a.persistent and _replaced_by(a, own_changes):
             continue
         a = _cut_by_one_crash(a, st, end)
         weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
@@ -630,24 +638,29 @@ def _reachability_from_logs(states: dict[str, _State], logs: dict[str, LogEviden
     """Calls that never reached their peer, as the callers' logs tell it. Several callers
     failing against one peer blame the peer; one caller failing against several peers (or
     one client whose credentials a shared server rejects) blames the caller."""
-    pairs = [(caller, peer, cat, n, first) for caller, ev in logs.items()
-             for peer, (cat, n, first) in ev.peer_failures.items() if n >= MIN_FAILED_CALLS and peer in states]
+    logged = [(caller, peer, cat, n, first) for caller, ev in logs.items()
+              for peer, (cat, n, first) in ev.peer_failures.items() if peer in states and caller in states]
+    pairs = [p for p in logged if p[3] >= MIN_FAILED_CALLS]
     failing_callers: dict[str, set[str]] = {}
     failing_peers: dict[str, set[str]] = {}
     for caller, peer, *_ in pairs:
         failing_callers.setdefault(peer, set()).add(caller)
         failing_peers.setdefault(caller, set()).add(peer)
-    for caller, peer, cat, n, first in pairs:
-        if caller not in states:
-            continue
-        if len(failing_callers[peer]) >= 2:
+    # Logs are sampled: a few such lines inside the caller's own errors say what those errors were,
+    # though not that the peer is broken.
+    few = [p for p in logged if 2 <= p[3] < MIN_FAILED_CALLS and p[1] not in failing_callers
+           and _in_own_errors(states[p[0]], p[4])]
+    for caller, peer, cat, n, first in pairs + few:
+        if len(failing_callers.get(peer, ())) >= 2:
             blamed = peer
-        elif len(failing_peers[caller]) >= 2 or cat == "auth":
+        elif len(failing_peers.get(caller, ())) >= 2 or cat == "auth":
             blamed = caller
         elif any(c != caller for c in _callers_of(peer, states)):
             blamed = caller  # the peer's other callers reach it fine
         else:
             blamed = peer
+        if blamed == peer and n < MIN_FAILED_CALLS:
+            continue
         st = states[blamed]
         if blamed == peer:
             st.signals.append(_UNREACHED_SIGNAL.get(cat, "unreachable_by_callers"))
@@ -667,6 +680,12 @@ def _reachability_from_logs(states: dict[str, _State], logs: dict[str, LogEviden
             st.signals.append(_CALLER_SIGNAL.get(cat, "cannot_reach_dependencies"))
             st.evidence.append(f"its calls to {peer} fail on its side ({cat.replace('_', ' ')}, {n} lines)")
             st.own_specific = max(st.own_specific, 0.6)
+
+
+def _in_own_errors(st: _State, first: float) -> bool:
+    """Whether failed calls first logged at `first` fall inside the service's own errors."""
+    return ("errors" in st.families and st.onset is not None
+            and st.onset - ONSET_TOLERANCE <= first and (st.ended is None or first <= st.ended))
 
 
 def _callers_of(name: str, states: dict[str, _State]) -> list[str]:
