@@ -374,8 +374,8 @@ def test_a_failure_that_is_over_began_with_the_episodes_that_overlapped_its_bigg
     with `db`, which slowed first. Its failure began with the slowdown, after `db`'s: `db` hurt it."""
     def slow(onset_step, level, seed):
         return detect("latency_p50_ms", noisy(20.0, onset_step, rel=0.03, seed=seed)
-                      + noisy(level, 220 - onset_step, rel=0.03, seed=seed + 1) + noisy(20.0, 20, rel=0.03, seed=seed + 2),
-                      T0, STEP)
+                      + noisy(level, 220 - onset_step, rel=0.03, seed=seed + 1)
+                      + noisy(20.0, 20, rel=0.03, seed=seed + 2), T0, STEP)
     pod = detect("up", [1.0] * 20 + [0.67] * 8 + [1.0] * 212, T0, STEP)
     orders_slow = slow(104, 300.0, 3)
     seen = {"orders": [pod, orders_slow], "db": [slow(100, 400.0, 6)]}

@@ -347,8 +347,7 @@ def _recovery(metric, kind, series, start, step, direction) -> Anomaly | None:
     settled = series[found[0]:]
     center, scale = robust_center_scale(settled, kind)
     limit = center + sign * Z_THRESHOLD * scale
-    first = next(i for i in range(found[0]) if (series[i] - limit) * sign > 0) \
-        if any((v - limit) * sign > 0 for v in series[:found[0]]) else found[0]
+    first = next((i for i in range(found[0]) if (series[i] - limit) * sign > 0), found[0])
     if first >= _min_segment(n):
         return None  # normal long enough at the start: a bump later on is a shift
     back = next(i for i in range(found[0], 0, -1) if (series[i - 1] - limit) * sign > 0)

@@ -278,7 +278,8 @@ def _earlier_first_among_equals(ranked: list[str], scores: dict[str, float], sta
     covered = states[first].families <= states[second].families
     if covered and scores[second] >= scores[first] * (1.0 - EQUAL_SCORES) and a is not None and b is not None \
             and b < a - 1e-6:
-        states[second].evidence.insert(1, f"began before {first}, whose evidence is as strong and of kinds seen here too")
+        states[second].evidence.insert(1, f"began before {first}, whose evidence is as strong and of kinds "
+                                          "seen here too")
         return [second, first, *ranked[2:]]
     return ranked
 
@@ -317,10 +318,10 @@ def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVer
     return max(seen)
 
 
-def _replaced_by(a: Anomaly, own_changes: Sequence[Deployment]) -> bool:
+def _began_with(onset: float, change: Deployment) -> bool:
     """Whether a dip in available instances began with a change to the service (a rolling
     restart, a rollout, a rollback): the change replacing pods, by design."""
-    return any(-60.0 <= a.onset - c.time <= 120.0 for c in own_changes)
+    return -60.0 <= onset - change.time <= 120.0
 
 
 def _cut_by_one_crash(a: Anomaly, st: _State, end: float) -> Anomaly:
@@ -381,7 +382,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
             continue
         if kind.family not in FAILURE_FAMILIES:
             continue
-        if kind.family == "availability" and not a.persistent and _replaced_by(a, own_changes):
+        if kind.family == "availability" and not a.persistent and any(_began_with(a.onset, c) for c in own_changes):
             continue
         a = _cut_by_one_crash(a, st, end)
         weight = a.score * (0.5 if a.metric in SECONDARY_METRICS else 1.0)
@@ -700,7 +701,7 @@ def _rollout_under_way(st: _State, changes: Sequence[Deployment], end: float) ->
     if not st.ongoing or not st.families <= {"availability"} or moved != {"replicas_ready"} or st.own_specific > 0.8:
         return
     for c in changes:
-        if (c.service == st.info.name and c.change_type == "deployment" and -60.0 <= st.onset - c.time <= 120.0
+        if (c.service == st.info.name and c.change_type == "deployment" and _began_with(st.onset, c)
                 and end - c.time <= ROLLOUT_SECONDS):
             st.failure = st.own_failure = st.own_specific = 0.0
             st.families = set()
