@@ -36,6 +36,7 @@ from .traces import OriginVerdict
 # timeout or a credential rotation leaves a handful.
 MIN_FAILED_CALLS = 6
 ONSET_TOLERANCE = 45.0  # seconds: a dependency failing this soon after still explains a caller
+AT_ONCE = 2 * ONSET_TOLERANCE  # seconds: two changes this close (an episode's end, a restart) came together
 EQUAL_SCORES = 0.05  # scores this close (relative) are equally strong evidence
 LOG_SAMPLING_LAG = 300.0  # seconds: how much earlier than its first log line a failure may have begun
 CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a suspect
@@ -329,17 +330,23 @@ def _cut_by_one_crash(a: Anomaly, st: _State, end: float) -> Anomaly:
     samples (an OOM kill, say): the climb is over, though the drop is not in the data yet."""
     if not a.persistent or a.metric not in FILLING:
         return a
-    crash = next((r for r in st.anomalies if r.metric == "restarts_total" and r.current - r.baseline <= 1
-                  and a.onset < r.onset and r.onset >= end - 2 * ONSET_TOLERANCE), None)
-    if crash is None or a.current >= SLI_BREACH.get(a.metric, math.inf):
+    crash = _one_restart(st)
+    if crash is None or crash.onset <= a.onset or end - crash.onset > AT_ONCE \
+            or a.current >= SLI_BREACH.get(a.metric, math.inf):
         return a
     return replace(a, persistent=False, ended=crash.onset, score=round(a.score * OVER, 4))
 
 
 def _one_crash_ended(a: Anomaly, st: _State) -> bool:
     """Whether the episode ended with the service's one restart (not restarts that keep coming)."""
-    return any(r.metric == "restarts_total" and not r.persistent and r.current - r.baseline <= 1
-               and abs(r.onset - a.ended) <= ONSET_TOLERANCE * 2 for r in st.anomalies)
+    crash = _one_restart(st)
+    return crash is not None and abs(crash.onset - a.ended) <= AT_ONCE
+
+
+def _one_restart(st: _State) -> Anomaly | None:
+    """The service's restarts in the window, if there was only one."""
+    return next((r for r in st.anomalies if r.metric == "restarts_total" and not r.persistent
+                 and r.current - r.baseline <= 1), None)
 
 
 def _remedied(a: Anomaly, own_changes: Sequence[Deployment]) -> bool:
@@ -474,11 +481,11 @@ def _load_that_ended(st: _State) -> _Load | None:
     for a in st.anomalies:
         if kind_of(a.metric).family != "traffic":
             continue
-        if _halved(a) and abs(a.onset - st.ended) <= 2 * ONSET_TOLERANCE:
+        if _halved(a) and abs(a.onset - st.ended) <= AT_ONCE:
             return _Load(None, a.onset, 100.0 * (a.baseline / a.current - 1.0),
                          f"request rate was {_num(a.baseline)} req/s until {iso(a.onset)}, then {_num(a.current)}")
         if (a.direction == "up" and a.ended is not None and (a.change_pct or 0.0) >= 40.0
-                and abs(a.ended - st.ended) <= 2 * ONSET_TOLERANCE and a.onset <= st.onset + ONSET_TOLERANCE):
+                and abs(a.ended - st.ended) <= AT_ONCE and a.onset <= st.onset + ONSET_TOLERANCE):
             return _Load(a.onset, a.ended, 100.0 * (a.peak / a.baseline - 1.0) if a.baseline > 0 else 100.0,
                          f"request rate rose from {_num(a.baseline)} to {_num(a.peak)} req/s from {iso(a.onset)} "
                          f"until {iso(a.ended)}, with the failure", came_and_went=True)
@@ -506,7 +513,7 @@ def _halved(a: Anomaly) -> bool:
 def _fed_until(caller: _State, until: float | None) -> bool:
     """Whether a caller's own traffic fell by half when the extra traffic here ended: it was
     passing that traffic on."""
-    return until is not None and any(_halved(a) and abs(a.onset - until) <= 2 * ONSET_TOLERANCE
+    return until is not None and any(_halved(a) and abs(a.onset - until) <= AT_ONCE
                                      for a in caller.anomalies)
 
 
@@ -749,7 +756,7 @@ def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> N
             st.load_driven = st.failure > 0 and (onset is None or since(st.load) <= onset + 150)
             continue
         late = st.load.since is not None and st.onset is not None and st.load.since > st.onset + LOAD_AFTER_FAILURE
-        back = st.ended is not None and late and abs(st.load.since - st.ended) <= 2 * ONSET_TOLERANCE
+        back = st.ended is not None and late and abs(st.load.since - st.ended) <= AT_ONCE
         if late and (unreached or back):
             st.load = None  # callers reaching it again after the outage, or as it ended: not what made it fail
             continue
