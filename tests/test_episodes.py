@@ -436,3 +436,16 @@ def test_extra_traffic_that_ended_downstream_came_from_the_caller_whose_traffic_
     assert ranked[0].service == "edge" and "traffic_surge_origin" in ranked[0].signals
     db = next(c for c in ranked if c.service == "db")
     assert "traffic_surge_origin" not in db.signals
+
+
+def test_memory_that_jumped_with_a_cpu_hog_and_fell_back_is_no_leak():
+    # A CPU hog starts: CPU stays high, memory jumps with it and gives most of it back at once.
+    cpu = detect("cpu_percent", noisy(26.0, 232, rel=0.03) + noisy(85.0, 8, rel=0.02, seed=2), T0, STEP)
+    jumped = noisy(12.0, 232, rel=0.01) + [70.0, 69.0] + noisy(20.0, 6, rel=0.01, seed=3)
+    memory = detect("memory_percent", jumped, T0, STEP)
+    assert memory is not None and not memory.persistent
+    [c] = rank_candidates(CHAIN, {"db": [cpu, memory]}, {}, [], [], [], END, limit=1)
+    assert "cpu_saturation" in c.signals and "memory_growth" not in c.signals
+    leak = detect("memory_percent", noisy(12.0, 228, rel=0.01) + [16.0 + 4 * i for i in range(12)], T0, STEP)
+    [c] = rank_candidates(CHAIN, {"db": [cpu, leak]}, {}, [], [], [], END, limit=1)
+    assert leak.persistent and "memory_growth" in c.signals

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from itertools import accumulate
 
-from .metric_kinds import SLI_BREACH, MetricKind, kind_of
+from .metric_kinds import FILLING, SLI_BREACH, MetricKind, kind_of
 
 MAX_POINTS = 720  # longer windows are averaged down before the search
 MIN_SEGMENT = 4
@@ -414,7 +414,10 @@ def _episode(metric, kind, before, after, level, current, tail, start, step, ons
     # Out of band means beyond the noise, or, for a level clear of the whole baseline, beyond it.
     limit = center + sign * (min(Z_THRESHOLD * scale, abs(edge - center) + margin) if clearance >= 1.0
                              else Z_THRESHOLD * scale)
-    persistent = back is None and sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
+    # A resource that fills (a leak, growing data) keeps what it takes: one that has lately given
+    # most of its rise back, and not climbed since, is not filling now.
+    gave_back = metric in FILLING and max(tail) - tail[-1] > 0.5 * change_peak
+    persistent = back is None and not gave_back and sum((v - limit) * sign > 0 for v in tail) >= 0.6 * len(tail)
     return Anomaly(
         metric=metric, direction=direction, onset=start + onset * step, baseline=center, current=current,
         peak=peak, change_pct=None if not center else round(100.0 * (level - center) / abs(center), 1),

@@ -446,7 +446,10 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         primary = [a for a in moved_with if a.metric not in SECONDARY_METRICS] or moved_with
         st.onset = min(a.onset for a in primary)
     for a in moved_with:
-        st.signals.extend(_metric_signals(a))
+        # While the failure goes on, what it is comes from what it is still doing (or did and
+        # stopped): a metric that jumped with the onset and fell back at once is no sign of it.
+        if not (st.ongoing and a.ended is None and not a.persistent and a.kind != "restarts"):
+            st.signals.extend(_metric_signals(a))
         if a.persistent or a.metric not in SECONDARY_METRICS:
             st.evidence.append(_describe(a))
     if not st.ongoing:
