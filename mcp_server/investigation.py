@@ -308,10 +308,12 @@ class Investigation:
     def candidates(self, limit: int = 5) -> list[correlation.Candidate]:
         def compute() -> list[correlation.Candidate]:
             verdicts, _ = self.trace_analysis
-            changes = self.backend.deployments(self.start - correlation.CHANGE_LOOKBACK, self.end)
+            alerts = self.backend.alerts(self.start, self.end)
+            # A failure under way before the window began no later than its first alert.
+            since = min([self.start, *(a.starts_at for a in alerts)])
+            changes = self.backend.deployments(since - correlation.CHANGE_LOOKBACK, self.end)
             return correlation.rank_candidates(self.backend.services(), self.anomalies, self.log_evidence, verdicts,
-                                               changes, self.backend.alerts(self.start, self.end), self.end,
-                                               limit=limit)
+                                               changes, alerts, self.end, limit=limit)
 
         return self.once(("candidates", limit), compute)
 

@@ -449,3 +449,23 @@ def test_memory_that_jumped_with_a_cpu_hog_and_fell_back_is_no_leak():
     leak = detect("memory_percent", noisy(12.0, 228, rel=0.01) + [16.0 + 4 * i for i in range(12)], T0, STEP)
     [c] = rank_candidates(CHAIN, {"db": [cpu, leak]}, {}, [], [], [], END, limit=1)
     assert leak.persistent and "memory_growth" in c.signals
+
+
+def test_a_failure_under_way_when_the_window_began_began_no_later_than_its_alert():
+    """Errors past the critical line from the first sample: the series cannot say when it began,
+    but the alert that has fired since 25 minutes before the window can; the release two minutes
+    before that alert is then what came before the failure."""
+    from array import array
+
+    from mcp_server.investigation import Investigation
+    from telemetry.records import MetricSeries
+    from telemetry.store import TelemetryStore
+
+    errors = MetricSeries("db", "error_rate", "ratio", T0, STEP, array("d", noisy(0.35, 240, rel=0.05)))
+    alert = Alert("HighErrorRate", "db", "critical", T0 - 1500, None, "", "", 0.35,
+                  metric="error_rate", op=">", threshold=0.1)
+    release = Deployment("d1", "db", T0 - 1620, "deployment", "v2", "v1", "ci", "")
+    store = TelemetryStore("t", CHAIN, T0 - 3600, END, series={("db", "error_rate"): errors},
+                           alert_records=[alert], deployment_records=[release])
+    [c] = Investigation(store, T0, END).candidates(limit=1)
+    assert c.service == "db" and c.onset == alert.starts_at and "deploy_before_onset" in c.signals

@@ -145,8 +145,10 @@ def rank_candidates(
     depth = _depths(services, callers)
     states = {s.name: _State(s, anomalies.get(s.name, [])) for s in services}
     for st in states.values():
+        own_alerts = [a for a in alerts if a.service == st.info.name]
         _failure_strength(st, end, [c for c in changes if c.service == st.info.name])
-        st.load = _merged(st.load, _load_alerted([a for a in alerts if a.service == st.info.name]))
+        _alerted_before(st, own_alerts)
+        st.load = _merged(st.load, _load_alerted(own_alerts))
     _ignore_global_silence(states)
     total_failing_traces = sum(v.traces for v in origins) or 1
     origin_by = {v.service: v for v in origins}
@@ -317,6 +319,17 @@ def _noticed(st: _State, alerts: Sequence[Alert], hurt: bool, verdict: OriginVer
     if st.at_limit or doubled or _mostly_gone(st):
         seen.append(0.9)  # a resource at its limit, twice the usual traffic, gone silent: seen by all
     return max(seen)
+
+
+def _alerted_before(st: _State, alerts: Sequence[Alert]) -> None:
+    """A failure that was under way when the window began (a metric past its alert line from the
+    first sample, no change to see) began no later than that line's alert, if it has fired since."""
+    if not st.ongoing or st.onset is None:
+        return
+    moved = {a.metric for a in st.anomalies if a.persistent and a.kind == "sli_breach"}
+    earlier = [a.starts_at for a in alerts if a.firing and a.metric in moved and a.starts_at < st.onset]
+    if earlier:
+        st.onset = min(earlier)
 
 
 def _began_with(onset: float, change: Deployment) -> bool:
