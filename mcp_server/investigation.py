@@ -24,6 +24,7 @@ from .analysis.metric_kinds import STATIC_METRICS, kind_of
 from .analysis.traces import TraceSummary, attribute_origins, group_traces, summarize
 
 REQUEST_RATE = "request_rate"
+READY_REPLICAS, DESIRED_REPLICAS = "replicas_ready", "replicas_desired"
 # Statistics over a sample's requests, and how many requests make one trustworthy.
 PER_REQUEST_FAMILIES = frozenset({"latency", "dependency_latency", "errors"})
 ENOUGH_REQUESTS = 30
@@ -123,13 +124,25 @@ class Investigation:
             series = self.series(metric).get(service)
             if series is None or len(series.values) < MIN_SAMPLES:
                 return None
-            found = detect(metric, list(series.values), series.start, series.step,
-                           self._alert_line(service, metric, series))
+            values = list(series.values)
+            if metric == READY_REPLICAS:
+                values = self._against_desired(service, series, values)
+            found = detect(metric, values, series.start, series.step, self._alert_line(service, metric, series))
             if found is None or kind_of(metric).family not in PER_REQUEST_FAMILIES:
                 return found
             return _weighed(found, self._requests_per_sample(service, series.step))
 
         return self.once(("anomaly", service, metric), compute)
+
+    def _against_desired(self, service: str, ready: MetricSeries, values: list[float]) -> list[float]:
+        """Ready replicas counted against the replicas wanted now: scaling out raises both, and
+        is no outage before it."""
+        desired = self.series(DESIRED_REPLICAS).get(service)
+        if desired is None or desired.start != ready.start or desired.step != ready.step \
+                or len(desired.values) != len(values) or desired.values[-1] != desired.values[-1]:
+            return values
+        now = desired.values[-1]
+        return [r + now - d if d == d else r for r, d in zip(values, desired.values)]
 
     def _requests_per_sample(self, service: str, step: float) -> float | None:
         """How many requests a sample of a per-request statistic (a latency percentile, an

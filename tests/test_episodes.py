@@ -469,3 +469,25 @@ def test_a_failure_under_way_when_the_window_began_began_no_later_than_its_alert
                            alert_records=[alert], deployment_records=[release])
     [c] = Investigation(store, T0, END).candidates(limit=1)
     assert c.service == "db" and c.onset == alert.starts_at and "deploy_before_onset" in c.signals
+
+
+def test_ready_replicas_that_rose_with_a_scale_out_were_no_outage_before_it():
+    """Two replicas wanted and ready, then four wanted and ready: capacity added, nothing lost.
+    Two of four ready, with four wanted all along, is half of them gone."""
+    from array import array
+
+    from mcp_server.investigation import Investigation
+    from telemetry.records import MetricSeries
+    from telemetry.store import TelemetryStore
+
+    def ready(desired: list[float], ready: list[float]):
+        series = {("db", "replicas_desired"): MetricSeries("db", "replicas_desired", "count", T0, STEP,
+                                                           array("d", desired)),
+                  ("db", "replicas_ready"): MetricSeries("db", "replicas_ready", "count", T0, STEP,
+                                                         array("d", ready))}
+        return Investigation(TelemetryStore("t", CHAIN, T0, END, series=series), T0, END).anomaly("db", "replicas_ready")
+
+    scaled = [2.0] * 100 + [4.0] * 140
+    assert ready(scaled, scaled) is None
+    lost = ready([4.0] * 240, [2.0] * 100 + [4.0] * 140)
+    assert lost is not None and lost.direction == "down" and lost.ended is not None

@@ -220,3 +220,16 @@ def test_quick_matrix_meets_the_targets():
     assert s["no_fault_false_positive_rate"] == 0.0
     assert s["remediation_appropriate"] >= 0.9
     assert s["AC@1"] > s["baselines"]["most_alerting_service"]["AC@1"]
+
+
+def test_the_hard_recipe_draws_a_fresh_sample_from_any_seed():
+    fresh = matrix.hard_from_seed(31337)
+    assert len(fresh) == 200 and all(c.id.startswith("case-") for c in fresh)
+    assert {c.id for c in fresh}.isdisjoint(c.id for c in matrix.hard_matrix())
+
+
+@pytest.mark.slow
+def test_eval_seed_needs_the_hard_matrix():
+    proc = subprocess.run([sys.executable, "-m", "agent_client.cli", "eval", "--seed", "5"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--matrix hard" in proc.stderr

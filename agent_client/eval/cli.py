@@ -15,6 +15,8 @@ def add_eval_parser(sub) -> None:
     which.add_argument("--specs", metavar="DIR", help="run every spec file (.json/.toml) in a folder")
     which.add_argument("--cases", metavar="DIR", help="case directories of real telemetry (aiops-mcp import ...), "
                                                       "scored by AS@k against their truth.json")
+    p.add_argument("--seed", type=int, help="with --matrix hard: draw its 200 cases from this seed instead, a "
+                                            "sample nobody has tuned on")
     p.add_argument("--model", help="'offline' (default) or a model id for the OpenRouter endpoint")
     p.add_argument("--repeat", type=int, default=1, help="run each case N times (variance of LLM models)")
     p.add_argument("--out", metavar="PATH", help="write per-case results and scores as JSON")

@@ -174,6 +174,11 @@ def hard_dev() -> list[Case]:
     return [_case("hard-dev", spec) for spec in hard.specs(hard.DEV_SEED)]
 
 
+def hard_from_seed(seed: int) -> list[Case]:
+    """The hard recipe from any other seed: a fresh sample of the same kind of incidents."""
+    return [_case(f"hard-{seed}", spec) for spec in hard.specs(seed)]
+
+
 MATRICES = {"quick": quick, "full": full, "heldout": heldout, "hard": hard_matrix, "hard-dev": hard_dev,
             "hard-heldout": hard_heldout}
 

@@ -17,7 +17,12 @@ from . import matrix, scoring
 
 def main(args) -> int:
     try:
-        cases = matrix.from_folder(args.specs) if args.specs else matrix.MATRICES[args.matrix or "quick"]()
+        if args.seed is not None:
+            if args.specs or args.matrix != "hard":
+                raise ValueError("--seed draws the hard matrix's recipe: use it with --matrix hard")
+            cases = matrix.hard_from_seed(args.seed)
+        else:
+            cases = matrix.from_folder(args.specs) if args.specs else matrix.MATRICES[args.matrix or "quick"]()
         settings = load_settings(args.model or "offline")
     except ValueError as exc:
         print(f"aiops-agent eval: {exc}", file=sys.stderr)
@@ -34,7 +39,8 @@ def main(args) -> int:
     scores["wall_seconds"] = round(time.perf_counter() - started, 1)
     print(scoring.table(scores))
     print(f"\n{len(results)} runs in {scores['wall_seconds']}s with model {settings.model}")
-    title = f"Evaluation: {args.specs or (args.matrix or 'quick')} ({settings.model})"
+    name = args.specs or (args.matrix or "quick") + (f" (seed {args.seed})" if args.seed is not None else "")
+    title = f"Evaluation: {name} ({settings.model})"
     if args.out:
         Path(args.out).write_text(json.dumps({"scores": scores, "cases": [r.to_json() for r in results]},
                                              indent=1) + "\n", encoding="utf-8")
