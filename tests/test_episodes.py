@@ -491,3 +491,25 @@ def test_ready_replicas_that_rose_with_a_scale_out_were_no_outage_before_it():
     assert ready(scaled, scaled) is None
     lost = ready([4.0] * 240, [2.0] * 100 + [4.0] * 140)
     assert lost is not None and lost.direction == "down" and lost.ended is not None
+
+
+def test_a_callee_whose_extra_traffic_ended_with_its_callers_was_fed_by_it():
+    """A surge at the edge, over since: the orders service saturated under the traffic it passed
+    on. Its rise shows a minute after the edge's in its noisier series, but both fell back at the
+    same moment: it carried the edge's extra traffic, and the edge is where the surge began. (When
+    the failure began is read from this episode, not from a blip of the service's half an hour
+    before.)"""
+    def episode(metric, level, peak, begin, rel=0.02, seed=1):
+        values = noisy(level, begin, rel=rel, seed=seed) + noisy(peak, 160 - begin, rel=rel, seed=seed + 1) \
+            + noisy(level, 80, rel=rel, seed=seed + 2)
+        return detect(metric, values, T0, STEP)
+
+    edge = [episode("request_rate", 100.0, 300.0, 120), episode("error_rate", 0.01, 0.12, 121, rel=0.1, seed=4),
+            episode("cpu_percent", 30.0, 80.0, 120, seed=7)]
+    orders = [episode("request_rate", 50.0, 150.0, 124, rel=0.08, seed=10),
+              episode("error_rate", 0.01, 0.4, 121, rel=0.1, seed=13), episode("cpu_percent", 50.0, 100.0, 120, seed=16),
+              # and a blip half an hour before, no part of it
+              detect("latency_p50_ms", noisy(30.0, 30) + noisy(200.0, 10) + noisy(30.0, 200, seed=2), T0, STEP)]
+    assert all(a is not None and a.ended is not None for a in edge + orders)
+    ranked = rank_candidates(CHAIN, {"edge": edge, "orders": orders}, {}, [], [], [], END, limit=2)
+    assert ranked[0].service == "edge" and "traffic_surge_origin" in ranked[0].signals

@@ -458,6 +458,7 @@ def _failure_strength(st: _State, end: float, own_changes: Sequence[Deployment])
         moved_with = _overlapping(max(flagged, key=lambda f: f[1])[0], [a for a, _ in flagged], end)
         primary = [a for a in moved_with if a.metric not in SECONDARY_METRICS] or moved_with
         st.onset = min(a.onset for a in primary)
+        st.typical_onset = sorted(a.onset for a in primary)[len(primary) // 2]
     for a in moved_with:
         # While the failure goes on, what it is comes from what it is still doing (or did and
         # stopped): a metric that jumped with the onset and fell back at once is no sign of it.
@@ -491,7 +492,8 @@ def _overlapping(first: Anomaly, episodes: list[Anomaly], end: float) -> list[An
 def _load_that_ended(st: _State) -> _Load | None:
     """Extra traffic that ended just as the service's failure ended: traffic that fell by half or
     more then (it had been carrying that much more all along), or a rise that came and went with
-    the failure. (A fall on its own is as likely a caller that stopped calling.)"""
+    the failure, begun before most of what failed. (A fall on its own is as likely a caller that
+    stopped calling.)"""
     if st.ended is None:
         return None
     for a in st.anomalies:
@@ -501,7 +503,7 @@ def _load_that_ended(st: _State) -> _Load | None:
             return _Load(None, a.onset, 100.0 * (a.baseline / a.current - 1.0),
                          f"request rate was {_num(a.baseline)} req/s until {iso(a.onset)}, then {_num(a.current)}")
         if (a.direction == "up" and a.ended is not None and (a.change_pct or 0.0) >= 40.0
-                and abs(a.ended - st.ended) <= AT_ONCE and a.onset <= st.onset + ONSET_TOLERANCE):
+                and abs(a.ended - st.ended) <= AT_ONCE and a.onset <= st.typical_onset + ONSET_TOLERANCE):
             return _Load(a.onset, a.ended, 100.0 * (a.peak / a.baseline - 1.0) if a.baseline > 0 else 100.0,
                          f"request rate rose from {_num(a.baseline)} to {_num(a.peak)} req/s from {iso(a.onset)} "
                          f"until {iso(a.ended)}, with the failure", came_and_went=True)
@@ -524,6 +526,12 @@ def _halved(a: Anomaly) -> bool:
     """Traffic that fell by half or more and stayed down."""
     return (kind_of(a.metric).family == "traffic" and a.direction == "down" and a.persistent and a.current > 0
             and a.baseline >= 2.0 * a.current)
+
+
+def _ended_together(caller: _Load, load: _Load) -> bool:
+    """A caller's extra traffic and this service's fell back at the same moment: the caller was
+    passing it on, whichever rise a noisy series showed first."""
+    return caller.until is not None and load.until is not None and abs(caller.until - load.until) <= AT_ONCE
 
 
 def _fed_until(caller: _State, until: float | None) -> bool:
@@ -765,7 +773,8 @@ def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> N
             st.load = None  # it fell because its callers could no longer reach it, not as load ended
             continue
         feeding = [c for c in callers[name]
-                   if (states[c].load is not None and since(states[c].load) <= since(st.load) + ONSET_TOLERANCE)
+                   if (states[c].load is not None and (since(states[c].load) <= since(st.load) + ONSET_TOLERANCE
+                                                       or _ended_together(states[c].load, st.load)))
                    or (st.load.since is None and _fed_until(states[c], st.load.until))]
         if feeding:
             onset = st.typical_onset if st.typical_onset is not None else st.onset
