@@ -17,6 +17,11 @@ BREAKING_CHANGES = frozenset({"deployment", "config"})
 # A root-cause candidate scoring below this (0-1) is background noise: no incident.
 INCIDENT_THRESHOLD = 0.25
 
+# A change up to this long before a failure's onset is a suspect (seconds); a broken change shows
+# within minutes, so one further back than CHANGE_SOON is a weaker one, a routine change as likely.
+CHANGE_LOOKBACK = 20 * 60.0
+CHANGE_SOON = 5 * 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class Fault:

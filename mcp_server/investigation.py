@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from knowledge import CHANGE_LOOKBACK
 from telemetry.backend import BackendError, TelemetryBackend
 from telemetry.records import ERROR_LEVELS, Alert, MetricSeries
 
@@ -314,7 +315,7 @@ class Investigation:
             "logs": bool(self.logs),
             "traces": bool(self.spans),
             "alerts": bool(self.backend.alerts(self.start, self.end)),
-            "changes": bool(self.backend.deployments(self.start - correlation.CHANGE_LOOKBACK, self.end)),
+            "changes": bool(self.backend.deployments(self.start - CHANGE_LOOKBACK, self.end)),
         }
         return [signal for signal, seen in present.items() if not seen]
 
@@ -324,7 +325,7 @@ class Investigation:
             alerts = self.backend.alerts(self.start, self.end)
             # A failure under way before the window began no later than its first alert.
             since = min([self.start, *(a.starts_at for a in alerts)])
-            changes = self.backend.deployments(since - correlation.CHANGE_LOOKBACK, self.end)
+            changes = self.backend.deployments(since - CHANGE_LOOKBACK, self.end)
             return correlation.rank_candidates(self.backend.services(), self.anomalies, self.log_evidence, verdicts,
                                                changes, alerts, self.end, limit=limit)
 

@@ -513,3 +513,12 @@ def test_a_callee_whose_extra_traffic_ended_with_its_callers_was_fed_by_it():
     assert all(a is not None and a.ended is not None for a in edge + orders)
     ranked = rank_candidates(CHAIN, {"edge": edge, "orders": orders}, {}, [], [], [], END, limit=2)
     assert ranked[0].service == "edge" and "traffic_surge_origin" in ranked[0].signals
+
+
+@pytest.mark.parametrize(("minutes_before", "well_before"), [(2, False), (15, True)])
+def test_a_change_a_quarter_of_an_hour_before_the_onset_is_a_weaker_suspect(minutes_before, well_before):
+    errors = detect("error_rate", noisy(0.01, 160, rel=0.2) + noisy(0.4, 80, rel=0.05, seed=2), T0, STEP)
+    release = Deployment("d1", "db", errors.onset - 60 * minutes_before, "deployment", "v2", "v1", "ci", "")
+    [c] = rank_candidates(CHAIN, {"db": [errors]}, {}, [], [release], [], END, limit=1)
+    assert "deploy_before_onset" in c.signals
+    assert ("change_well_before_onset" in c.signals) == well_before

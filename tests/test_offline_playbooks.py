@@ -27,6 +27,11 @@ CLASSIFY_CASES = [
     ({"credentials_rejected"}, "credential_failure"),
     ({"config_change_before_onset", "log_config"}, "config_error"),
     ({"deploy_before_onset", "new_error_patterns", "log_code_exception"}, "bad_deployment"),
+    # a change minutes before beats what the failure shows; one a quarter of an hour before does not
+    ({"deploy_before_onset", "network_rtt_up"}, "bad_deployment"),
+    ({"deploy_before_onset", "change_well_before_onset", "network_rtt_up"}, "network_latency"),
+    ({"config_change_before_onset", "change_well_before_onset", "log_auth"}, "credential_failure"),
+    ({"config_change_before_onset", "change_well_before_onset"}, "config_error"),
     ({"cpu_saturation"}, "cpu_saturation"),
     ({"errors_up", "latency_up"}, "unknown"),  # symptoms without a cause
     (set(), "unknown"),

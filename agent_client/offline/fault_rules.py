@@ -24,8 +24,11 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "network_latency": {"network_rtt_up": 4.0, "call_gap_up": 4.0, "cpu_saturation": -2.0},
     "dns_failure": {"unresolvable_by_callers": 4.0, "cannot_resolve_dependencies": 4.0, "log_dns": 3.0},
     "credential_failure": {"rejects_callers": 4.0, "credentials_rejected": 4.0, "log_auth": 3.0},
-    "config_error": {"config_change_before_onset": 4.5, "log_config": 2.5},
-    "bad_deployment": {"deploy_before_onset": 4.5, "new_error_patterns": 1.0, "log_code_exception": 1.5},
+    # A broken change shows within minutes: one a quarter of an hour before is as likely routine,
+    # and weighs less than what the failure itself shows (its network, its logins).
+    "config_error": {"config_change_before_onset": 4.5, "log_config": 2.5, "change_well_before_onset": -1.5},
+    "bad_deployment": {"deploy_before_onset": 4.5, "new_error_patterns": 1.0, "log_code_exception": 1.5,
+                       "change_well_before_onset": -1.5},
     "cpu_saturation": {"cpu_saturation": 3.0, "log_overload": 1.0},
 }
 MIN_SCORE = 1.0

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from knowledge import BREAKING_CHANGES, FAULTS, INCIDENT_THRESHOLD, PROPOSAL_TOOLS
+from knowledge import BREAKING_CHANGES, CHANGE_LOOKBACK, CHANGE_SOON, FAULTS, INCIDENT_THRESHOLD, PROPOSAL_TOOLS
 
 from ..payloads import (LogFindings, MetricsFindings, ProposalRecord, RemediationFindings, RootCauseFindings,
                         ScoredService, Setting, TriageFindings)
@@ -229,7 +229,9 @@ def root_cause(view: View) -> Step:
         if c["service"] != service or c["change_type"] not in BREAKING_CHANGES:
             continue  # a rollback, restart or scale-out is a remedy, not a cause
         t = _time(c["time"])
-        if onset is not None and t is not None and -60 <= onset - t <= 1200:
+        if onset is not None and t is not None and -60 <= onset - t <= CHANGE_LOOKBACK:
+            if onset - t > CHANGE_SOON:
+                signals.add("change_well_before_onset")
             if c["change_type"] == "deployment":
                 signals.add("deploy_before_onset")
                 change = f"deployment {c.get('previous_version')} -> {c['version']} at {c['time']} by {c['author']}"

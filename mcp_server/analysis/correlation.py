@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from knowledge import BREAKING_CHANGES, INCIDENT_THRESHOLD
+from knowledge import BREAKING_CHANGES, CHANGE_LOOKBACK, CHANGE_SOON, INCIDENT_THRESHOLD
 from telemetry.records import Alert, Deployment, ServiceInfo
 from telemetry.timefmt import iso
 
@@ -39,7 +39,6 @@ ONSET_TOLERANCE = 45.0  # seconds: a dependency failing this soon after still ex
 AT_ONCE = 2 * ONSET_TOLERANCE  # seconds: two changes this close (an episode's end, a restart) came together
 EQUAL_SCORES = 0.05  # scores this close (relative) are equally strong evidence
 LOG_SAMPLING_LAG = 300.0  # seconds: how much earlier than its first log line a failure may have begun
-CHANGE_LOOKBACK = 20 * 60.0  # a change up to 20 minutes before the onset is a suspect
 OWN_LOG_CATEGORIES = frozenset({"memory", "crash", "disk", "connection_pool", "config", "auth", "dns",
                                 "code_exception", "overload", "connection_reset"})
 # Failure families; request_rate is load, not failure.
@@ -747,11 +746,13 @@ def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
         return
     if st.onset is None or (st.anomalies and not st.ongoing and st.failure < 0.3):
         return  # a blip that is already over is not explained by a change
+    leads = []
     for c in changes:
         if c.service != st.info.name or c.change_type not in BREAKING_CHANGES:
             continue
         lead = st.onset - c.time
         if -60.0 <= lead <= CHANGE_LOOKBACK:
+            leads.append(lead)
             what = (f"deployment {c.previous_version or '?'} -> {c.version}" if c.change_type == "deployment"
                     else f"{c.change_type} change" + (f" of {c.config_key}" if c.config_key else ""))
             st.signals.append("deploy_before_onset" if c.change_type == "deployment" else
@@ -759,6 +760,8 @@ def _change_evidence(st: _State, changes: Sequence[Deployment]) -> None:
             st.evidence.append(f"{what} at {iso(c.time)}, {max(lead, 0) / 60:.1f} min before the onset")
             closeness = 1.0 - max(0.0, lead) / CHANGE_LOOKBACK
             st.own_specific = max(st.own_specific, 0.35 + 0.45 * closeness)
+    if leads and min(leads) > CHANGE_SOON:
+        st.signals.append("change_well_before_onset")
 
 
 def _load_origins(states: dict[str, _State], callers: dict[str, list[str]]) -> None:
