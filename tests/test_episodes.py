@@ -522,3 +522,21 @@ def test_a_change_a_quarter_of_an_hour_before_the_onset_is_a_weaker_suspect(minu
     [c] = rank_candidates(CHAIN, {"db": [errors]}, {}, [], [release], [], END, limit=1)
     assert "deploy_before_onset" in c.signals
     assert ("change_well_before_onset" in c.signals) == well_before
+
+
+def test_error_lines_that_came_and_went_are_an_episode_that_ended():
+    from mcp_server.analysis.log_signals import count_change, error_rates
+    from telemetry.records import LogRecord
+
+    burst = [0] * 12 + [9] * 8 + [0] * 10  # thirty buckets of twenty seconds: a burst, and quiet again
+    still = [0] * 12 + [9] * 18
+
+    def lines(counts):
+        return [LogRecord(T0 + 20 * i + j, "db", "ERROR", "boom", "db-1", "app") for i, c in enumerate(counts)
+                for j in range(c)]
+
+    over = error_rates(lines(burst), (T0, 20.0, 30))["db"]
+    going = error_rates(lines(still), (T0, 20.0, 30))["db"]
+    assert not over.persistent and over.ended == T0 + 20 * 20 and over.current < 1.0
+    assert going.persistent and going.ended is None
+    assert count_change("error_log_rate", burst, T0, 20.0, rise=True).persistent  # the split alone

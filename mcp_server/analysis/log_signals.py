@@ -60,8 +60,31 @@ def error_rates(records: Sequence, span: tuple[float, float, int]) -> dict[str, 
     for service, values in counts.items():
         a = count_change(ERROR_RATE_METRIC, values, start, step, rise=True)
         if a is not None:
-            found[service] = a
+            found[service] = _ended(a, values, start, step)
     return found
+
+
+def _ended(a: Anomaly, counts: Sequence[int], start: float, step: float) -> Anomaly:
+    """The rise, or the episode it was: if the lines have since fallen back to about the rate
+    before it (the most likely second split, believed on the same terms), it ended there."""
+    k, n = round((a.onset - start) / step), len(counts)
+    best: tuple[float, int] | None = None
+    for m in range(k + MIN_SIDE, n - MIN_SIDE + 1):
+        during, after = sum(counts[k:m]), sum(counts[m:])
+        gain = _log_likelihood(during, m - k) + _log_likelihood(after, n - m) - _log_likelihood(during + after, n - k)
+        if after / (n - m) < during / (m - k) and (best is None or gain > best[0]):
+            best = (gain, m)
+    if best is None:
+        return a
+    m = best[1]
+    during, after = sum(counts[k:m]), sum(counts[m:])
+    per_minute = 60.0 / step
+    rate_after = after / (n - m) * per_minute
+    back = rate_after - a.baseline < max(kind_of(a.metric).abs_floor, 0.5 * (during / (m - k) * per_minute - a.baseline))
+    if not back or _at_most(after, during / (m - k) * (n - m)) >= SIGNIFICANCE:
+        return a
+    return dataclasses.replace(a, current=rate_after, peak=during / (m - k) * per_minute, persistent=False,
+                               ended=start + m * step)
 
 
 def stopped_statements(records: Sequence, span: tuple[float, float, int],
