@@ -77,14 +77,13 @@ def _ended(a: Anomaly, counts: Sequence[int], start: float, step: float) -> Anom
     if best is None:
         return a
     m = best[1]
-    during, after = sum(counts[k:m]), sum(counts[m:])
+    during, after = sum(counts[k:m]) / (m - k), sum(counts[m:])
     per_minute = 60.0 / step
-    rate_after = after / (n - m) * per_minute
-    back = rate_after - a.baseline < max(kind_of(a.metric).abs_floor, 0.5 * (during / (m - k) * per_minute - a.baseline))
-    if not back or _at_most(after, during / (m - k) * (n - m)) >= SIGNIFICANCE:
+    rate_during, rate_after = during * per_minute, after / (n - m) * per_minute
+    back = rate_after - a.baseline < max(kind_of(a.metric).abs_floor, 0.5 * (rate_during - a.baseline))
+    if not back or _at_most(after, during * (n - m)) >= SIGNIFICANCE:
         return a
-    return dataclasses.replace(a, current=rate_after, peak=during / (m - k) * per_minute, persistent=False,
-                               ended=start + m * step)
+    return dataclasses.replace(a, current=rate_after, peak=rate_during, persistent=False, ended=start + m * step)
 
 
 def stopped_statements(records: Sequence, span: tuple[float, float, int],
