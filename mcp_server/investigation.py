@@ -125,9 +125,7 @@ class Investigation:
             series = self.series(metric).get(service)
             if series is None or len(series.values) < MIN_SAMPLES:
                 return None
-            values = list(series.values)
-            if metric == READY_REPLICAS:
-                values = self._against_desired(service, series, values)
+            values = self._against_desired(service, series) if metric == READY_REPLICAS else list(series.values)
             found = detect(metric, values, series.start, series.step, self._alert_line(service, metric, series))
             if found is None or kind_of(metric).family not in PER_REQUEST_FAMILIES:
                 return found
@@ -135,15 +133,17 @@ class Investigation:
 
         return self.once(("anomaly", service, metric), compute)
 
-    def _against_desired(self, service: str, ready: MetricSeries, values: list[float]) -> list[float]:
+    def _against_desired(self, service: str, ready: MetricSeries) -> list[float]:
         """Ready replicas counted against the replicas wanted now: scaling out raises both, and
         is no outage before it."""
+        values = list(ready.values)
         desired = self.series(DESIRED_REPLICAS).get(service)
-        if desired is None or desired.start != ready.start or desired.step != ready.step \
-                or len(desired.values) != len(values) or desired.values[-1] != desired.values[-1]:
+        same_grid = desired is not None and (desired.start, desired.step, len(desired.values)) == (
+            ready.start, ready.step, len(values))
+        if not same_grid or math.isnan(desired.values[-1]):
             return values
         now = desired.values[-1]
-        return [r + now - d if d == d else r for r, d in zip(values, desired.values)]
+        return [r if math.isnan(d) else r + now - d for r, d in zip(values, desired.values)]
 
     def _requests_per_sample(self, service: str, step: float) -> float | None:
         """How many requests a sample of a per-request statistic (a latency percentile, an

@@ -143,11 +143,13 @@ def rank_candidates(
                 callers[d].append(s.name)
     depth = _depths(services, callers)
     states = {s.name: _State(s, anomalies.get(s.name, [])) for s in services}
-    for st in states.values():
-        own_alerts = [a for a in alerts if a.service == st.info.name]
-        _failure_strength(st, end, [c for c in changes if c.service == st.info.name])
-        _alerted_before(st, own_alerts)
-        st.load = _merged(st.load, _load_alerted(own_alerts))
+    alerts_by: dict[str, list[Alert]] = {}
+    for a in alerts:
+        alerts_by.setdefault(a.service, []).append(a)
+    for name, st in states.items():
+        _failure_strength(st, end, [c for c in changes if c.service == name])
+        _alerted_before(st, alerts_by.get(name, []))
+        st.load = _merged(st.load, _load_alerted(alerts_by.get(name, [])))
     _ignore_global_silence(states)
     total_failing_traces = sum(v.traces for v in origins) or 1
     origin_by = {v.service: v for v in origins}
@@ -183,9 +185,6 @@ def rank_candidates(
 
     scores: dict[str, float] = {}
     explained: dict[str, str | None] = {}
-    alerts_by: dict[str, list[Alert]] = {}
-    for a in alerts:
-        alerts_by.setdefault(a.service, []).append(a)
     for name, st in states.items():
         if st.failure <= 0 and not st.load:
             continue
@@ -257,7 +256,7 @@ def rank_candidates(
     out = []
     for name in ranked[:limit]:
         st = states[name]
-        firing = [a for a in alerts if a.service == name and a.ends_at is None]
+        firing = [a for a in alerts_by.get(name, []) if a.firing]
         if firing:
             st.evidence.append("firing alerts: " + ", ".join(sorted({a.name for a in firing})))
         out.append(Candidate(service=name, score=round(min(scores[name], 2.0) / 2.0, 4), onset=st.onset,
